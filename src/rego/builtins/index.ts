@@ -1,0 +1,3 @@
+// Loads every built-in family so that each registers its functions in the one table
+// (registry.ts). Adding a family is one file plus one line here.
+export { lookupBuiltin, allBuiltins } from './registry';
