@@ -23,6 +23,8 @@ export interface BundleVersionMeta {
   active: boolean;
   /** The parsed manifest (roots, rego_version, wasm, metadata). */
   manifest: Record<string, unknown>;
+  /** Set by listBundles only: the bundle's active version, when one is active. */
+  active_version?: number;
 }
 
 export interface ActiveBundle {
@@ -66,6 +68,28 @@ export interface DecisionQuery {
   limit: number;
   /** Opaque cursor from a previous page. */
   cursor?: string;
+  /** Page order by seq; default 'desc' (newest first). */
+  order?: 'asc' | 'desc';
+}
+
+/**
+ * Where a tenant's chain starts and ends. `anchor_seq`/`anchor_hash` are the seq and prev_hash the
+ * first remaining record must have (1 and GENESIS_HASH until retention prunes); `head_seq`/`head_hash`
+ * are those of the last appended record (0 and GENESIS_HASH before any).
+ */
+export interface ChainState {
+  tenant: string;
+  anchor_seq: number;
+  anchor_hash: string;
+  head_seq: number;
+  head_hash: string;
+}
+
+export interface AgentStatusChange {
+  tenant: string;
+  agent_id: string;
+  received_at: string;
+  status: unknown;
 }
 
 export interface AgentStatus {
@@ -85,6 +109,7 @@ export interface Store {
   createTenant(t: { id: string; name: string }): Promise<Tenant>; // throws ConflictError when it exists
   getTenant(id: string): Promise<Tenant | undefined>;
   listTenants(): Promise<Tenant[]>;
+  /** Deletes the tenant with its bundles and agents; its decisions stay in the audit log (retention prunes them). */
   deleteTenant(id: string): Promise<boolean>;
 
   // Registry: versions are immutable; activation is one atomic switch.
@@ -104,11 +129,20 @@ export interface Store {
   queryDecisions(q: DecisionQuery): Promise<{ records: DecisionRecord[]; next_cursor?: string }>;
   /** Walks a tenant's chain in order, for verification and NDJSON export. */
   iterateDecisions(tenant: string, fromSeq?: number): AsyncIterable<DecisionRecord>;
-  pruneDecisions(olderThan: string): Promise<number>;
+  /**
+   * Removes, per tenant, the longest prefix of the chain whose records all have a timestamp before
+   * `olderThan`, in transactions of at most `batchSize` records, and moves the chain anchor so what
+   * remains still verifies. Returns the number of records removed.
+   */
+  pruneDecisions(olderThan: string, opts?: { batchSize?: number }): Promise<number>;
+  /** Anchor and head of a tenant's chain; undefined when the tenant never had a decision. */
+  getChainState(tenant: string): Promise<ChainState | undefined>;
 
   // Fleet
   upsertAgentStatus(s: AgentStatus): Promise<void>;
   listAgents(tenant: string): Promise<AgentStatus[]>;
+  /** Status documents that differed from the agent's previous one, newest first. */
+  listAgentStatusHistory(tenant: string, agentId: string, limit: number): Promise<AgentStatusChange[]>;
 
   // Key-value settings (JWT secret, signing key ids, tenant signing keys).
   getSetting(key: string): Promise<string | undefined>;
@@ -116,3 +150,7 @@ export interface Store {
 }
 
 export class ConflictError extends Error {}
+/** A referenced tenant (or other parent) does not exist. */
+export class NotFoundError extends Error {}
+/** A malformed argument: bad cursor, timestamp, limit. The HTTP layer answers 400. */
+export class InvalidArgumentError extends Error {}

@@ -1,0 +1,45 @@
+// Verification of a tenant's hash chain: walks the records in seq order from the chain's anchor
+// (moved forward by retention) to its head, recomputing every hash.
+import { chainHash, hashedText } from '../store/decisions';
+import type { Store } from '../store/types';
+
+export interface ChainVerification {
+  valid: boolean;
+  /** Records checked (all of the tenant's remaining records when valid). */
+  records: number;
+  /** Decision id of the first record that does not fit the chain. */
+  broken_at?: string;
+  /** Seq at which the chain breaks. */
+  broken_seq?: number;
+  reason?: string;
+}
+
+export async function verifyChain(store: Pick<Store, 'getChainState' | 'iterateDecisions'>, tenant: string): Promise<ChainVerification> {
+  const state = await store.getChainState(tenant);
+  if (!state) return { valid: true, records: 0 };
+  let expectedSeq = state.anchor_seq;
+  let prev = state.anchor_hash;
+  let records = 0;
+  let lastId: string | undefined;
+  const broken = (id: string | undefined, seq: number, reason: string): ChainVerification => ({
+    valid: false,
+    records,
+    ...(id !== undefined && { broken_at: id }),
+    broken_seq: seq,
+    reason,
+  });
+  for await (const r of store.iterateDecisions(tenant, state.anchor_seq)) {
+    const seq = r.seq ?? NaN;
+    if (seq !== expectedSeq) return broken(r.decision_id, expectedSeq, `expected seq ${expectedSeq}, found ${r.seq}`);
+    if (r.tenant !== tenant) return broken(r.decision_id, seq, `record belongs to tenant ${JSON.stringify(r.tenant)}`);
+    if (r.prev_hash !== prev) return broken(r.decision_id, seq, 'prev_hash does not match the hash of the previous record');
+    if (chainHash(prev, hashedText(r, seq)) !== r.hash) return broken(r.decision_id, seq, 'record content does not match its hash');
+    prev = r.hash;
+    lastId = r.decision_id;
+    expectedSeq++;
+    records++;
+  }
+  if (expectedSeq - 1 !== state.head_seq || prev !== state.head_hash)
+    return broken(lastId, expectedSeq, `chain ends at seq ${expectedSeq - 1} but its head is seq ${state.head_seq}`);
+  return { valid: true, records };
+}

@@ -1,0 +1,132 @@
+// Decision-log rules shared by every store: the hash chain, the outcome classification, the
+// timestamp and cursor encodings. Keeping them in one place keeps SQLite and PostgreSQL identical.
+import { createHash } from 'node:crypto';
+import { canonicalJSON } from './json';
+import { InvalidArgumentError, type DecisionRecord, type DecisionQuery } from './types';
+
+/** prev_hash of a tenant's first record. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The fields a record's hash covers: everything but prev_hash and hash, seq included. */
+export function hashedText(record: DecisionRecord, seq: number): string {
+  const { prev_hash: _p, hash: _h, ...fields } = record;
+  return canonicalJSON({ ...fields, seq });
+}
+
+/** hash = sha256(prev_hash + canonical JSON of the record's fields), hex. */
+export function chainHash(prevHash: string, text: string): string {
+  return createHash('sha256').update(prevHash).update(text).digest('hex');
+}
+
+export type Outcome = NonNullable<DecisionQuery['outcome']>;
+
+/**
+ * How a decision counts in the `outcome` filter and in metrics:
+ * - `error`: the record has an error;
+ * - `undefined`: no result;
+ * - `denied`: the result is `false`; or a non-empty array (a deny/violation set as JSON); or an
+ *   object whose `allowed` or `allow` member is `false` (also under `response`, as in an
+ *   AdmissionReview), or whose `deny` / `violation` / `violations` member is a non-empty array;
+ * - `allowed`: any other result (true, an empty set, a document).
+ */
+export function classifyOutcome(record: Pick<DecisionRecord, 'result' | 'error'>): Outcome {
+  if (record.error !== undefined && record.error !== null) return 'error';
+  const r = record.result;
+  if (r === undefined) return 'undefined';
+  return deniedResult(r) ? 'denied' : 'allowed';
+}
+
+function deniedResult(r: unknown): boolean {
+  if (r === false) return true;
+  if (Array.isArray(r)) return r.length > 0;
+  if (r === null || typeof r !== 'object') return false;
+  const o = r as Record<string, unknown>;
+  if (o.allowed === false || o.allow === false) return true;
+  for (const k of ['deny', 'violation', 'violations']) {
+    const v = o[k];
+    if (Array.isArray(v) && v.length > 0) return true;
+  }
+  const response = o.response;
+  return response !== null && typeof response === 'object' && (response as Record<string, unknown>).allowed === false;
+}
+
+const RFC3339 = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** Microseconds since the epoch of an RFC 3339 timestamp (nanoseconds are truncated). */
+export function timestampMicros(ts: string): number {
+  const m = typeof ts === 'string' ? RFC3339.exec(ts) : null;
+  const ms = m ? Date.parse(`${m[1]}T${m[2]}${m[4].toUpperCase()}`) : NaN;
+  if (!m || Number.isNaN(ms)) throw new InvalidArgumentError(`invalid RFC 3339 timestamp: ${JSON.stringify(ts)}`);
+  const fraction = (m[3] ?? '').padEnd(6, '0').slice(0, 6);
+  return ms * 1000 + Number(fraction);
+}
+
+/** Paths are compared without a leading slash (OPA agents may send either form). */
+export function normalizePath(path: string): string {
+  return path.replace(/^\/+/, '');
+}
+
+export function encodeCursor(seq: number): string {
+  return Buffer.from(JSON.stringify({ after: seq })).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): number {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown };
+    if (Number.isSafeInteger(parsed.after) && (parsed.after as number) >= 0) return parsed.after as number;
+  } catch {
+    // fall through to the typed error
+  }
+  throw new InvalidArgumentError('invalid cursor');
+}
+
+export const MAX_PAGE = 1000;
+
+export function checkLimit(limit: number): number {
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE)
+    throw new InvalidArgumentError(`limit must be an integer from 1 to ${MAX_PAGE}`);
+  return limit;
+}
+
+/** Validates what the store relies on before anything of a batch is written. */
+export function checkRecord(r: DecisionRecord): void {
+  if (typeof r.decision_id !== 'string' || r.decision_id === '') throw new InvalidArgumentError('decision_id must be a non-empty string');
+  if (typeof r.tenant !== 'string' || r.tenant === '') throw new InvalidArgumentError('tenant must be a non-empty string');
+  if (typeof r.path !== 'string') throw new InvalidArgumentError('path must be a string');
+  if (r.source !== 'server' && r.source !== 'agent') throw new InvalidArgumentError('source must be "server" or "agent"');
+  timestampMicros(r.timestamp);
+}
+
+/** Everything a store writes for one appended record. */
+export interface DecisionRow {
+  tenant: string;
+  seq: number;
+  decision_id: string;
+  ts: number;
+  path: string;
+  principal: string;
+  source: string;
+  outcome: Outcome;
+  bundles: string[];
+  record: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export function decisionRow(r: DecisionRecord, seq: number, prevHash: string): DecisionRow {
+  const text = hashedText(r, seq);
+  return {
+    tenant: r.tenant,
+    seq,
+    decision_id: r.decision_id,
+    ts: timestampMicros(r.timestamp),
+    path: normalizePath(r.path),
+    principal: r.principal ?? '',
+    source: r.source,
+    outcome: classifyOutcome(r),
+    bundles: Object.keys(r.bundles ?? {}),
+    record: text,
+    prev_hash: prevHash,
+    hash: chainHash(prevHash, text),
+  };
+}

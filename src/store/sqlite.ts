@@ -1,0 +1,449 @@
+// The embedded store: one SQLite file through better-sqlite3, in WAL mode.
+//
+// Durability: journal_mode=WAL with synchronous=FULL, so every commit fsyncs the WAL before
+// appendDecisions resolves. (NORMAL only syncs at checkpoints: a power cut could lose commits that
+// the service already acknowledged.) The group commit in src/audit/recorder.ts pays one fsync per
+// batch, not per decision.
+//
+// better-sqlite3 is synchronous; every method runs one statement or one transaction to the end
+// before returning, so no transaction is ever open across an await.
+import Database from 'better-sqlite3';
+import { canonicalJSON, parseJSONExact } from './json';
+import { loadMigrations, migrationsDir } from './migrations';
+import {
+  GENESIS_HASH,
+  checkLimit,
+  checkRecord,
+  decisionRow,
+  decodeCursor,
+  encodeCursor,
+  normalizePath,
+  timestampMicros,
+} from './decisions';
+import {
+  ConflictError,
+  NotFoundError,
+  type ActiveBundle,
+  type AgentStatus,
+  type AgentStatusChange,
+  type BundleVersionMeta,
+  type ChainState,
+  type DecisionQuery,
+  type DecisionRecord,
+  type Store,
+  type Tenant,
+} from './types';
+
+export interface SqliteStoreOptions {
+  /** Defaults to migrations/sqlite of the project. */
+  migrationsDir?: string;
+}
+
+type Row = Record<string, any>;
+
+const ITERATE_CHUNK = 500;
+const DEFAULT_PRUNE_BATCH = 1000;
+
+export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): Store {
+  return new SqliteStore(file, opts);
+}
+
+class SqliteStore implements Store {
+  private db: Database.Database;
+  private ready = false;
+
+  constructor(
+    file: string,
+    private readonly opts: SqliteStoreOptions,
+  ) {
+    this.db = new Database(file);
+    this.db.pragma('busy_timeout = 10000');
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+  }
+
+  async init(): Promise<void> {
+    const migrations = loadMigrations(this.opts.migrationsDir ?? migrationsDir('sqlite'));
+    this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+    // IMMEDIATE takes the write lock first, so processes opening the same file apply each migration once.
+    const apply = this.db.transaction(() => {
+      const applied = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => r.version));
+      for (const m of migrations) {
+        if (applied.has(m.version)) continue;
+        this.db.exec(m.sql);
+        this.db
+          .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+          .run(m.version, m.name, new Date().toISOString());
+      }
+    });
+    apply.immediate();
+    this.ready = true;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.conn.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private get conn(): Database.Database {
+    if (!this.ready) throw new Error('store is not initialized: await init() first');
+    return this.db;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Tenants
+
+  async createTenant(t: { id: string; name: string }): Promise<Tenant> {
+    const tenant: Tenant = { id: t.id, name: t.name, created_at: new Date().toISOString() };
+    const res = this.stmt('INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING')
+      .run(tenant.id, tenant.name, tenant.created_at);
+    if (res.changes === 0) throw new ConflictError(`tenant ${t.id} already exists`);
+    return tenant;
+  }
+
+  async getTenant(id: string): Promise<Tenant | undefined> {
+    return this.stmt('SELECT id, name, created_at FROM tenants WHERE id = ?').get(id) as Tenant | undefined;
+  }
+
+  async listTenants(): Promise<Tenant[]> {
+    return this.stmt('SELECT id, name, created_at FROM tenants ORDER BY id').all() as Tenant[];
+  }
+
+  async deleteTenant(id: string): Promise<boolean> {
+    return this.stmt('DELETE FROM tenants WHERE id = ?').run(id).changes > 0;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Registry
+
+  async addBundleVersion(
+    v: Omit<BundleVersionMeta, 'version' | 'active' | 'created_at'> & { archive: Buffer; activate: boolean },
+  ): Promise<BundleVersionMeta> {
+    const db = this.conn;
+    const add = db.transaction((): BundleVersionMeta => {
+      if (!this.stmt('SELECT 1 FROM tenants WHERE id = ?').get(v.tenant)) throw new NotFoundError(`tenant ${v.tenant} does not exist`);
+      const last = this.stmt('SELECT MAX(version) AS v FROM bundle_versions WHERE tenant = ? AND bundle = ?')
+        .get(v.tenant, v.bundle) as Row;
+      const version = (last.v ?? 0) + 1;
+      const createdAt = new Date().toISOString();
+      this.stmt(
+        `INSERT INTO bundle_versions (tenant, bundle, version, revision, digest, size, created_at, created_by, manifest, archive)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(v.tenant, v.bundle, version, v.revision, v.digest, v.size, createdAt, v.created_by, JSON.stringify(v.manifest), v.archive);
+      if (v.activate) this.setActive(v.tenant, v.bundle, version, createdAt);
+      return {
+        tenant: v.tenant,
+        bundle: v.bundle,
+        version,
+        revision: v.revision,
+        digest: v.digest,
+        size: v.size,
+        created_at: createdAt,
+        created_by: v.created_by,
+        active: v.activate,
+        manifest: v.manifest,
+      };
+    });
+    return add.immediate();
+  }
+
+  private setActive(tenant: string, bundle: string, version: number, at: string): void {
+    this.stmt(
+        `INSERT INTO active_bundles (tenant, bundle, version, activated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (tenant, bundle) DO UPDATE SET version = excluded.version, activated_at = excluded.activated_at`,
+      )
+      .run(tenant, bundle, version, at);
+  }
+
+  async listBundles(tenant: string): Promise<BundleVersionMeta[]> {
+    const rows = this.stmt(
+        `SELECT v.tenant, v.bundle, v.version, v.revision, v.digest, v.size, v.created_at, v.created_by, v.manifest,
+                a.version AS active_version
+         FROM bundle_versions v LEFT JOIN active_bundles a ON a.tenant = v.tenant AND a.bundle = v.bundle
+         WHERE v.tenant = ? AND v.version = (SELECT MAX(version) FROM bundle_versions x WHERE x.tenant = v.tenant AND x.bundle = v.bundle)
+         ORDER BY v.bundle`,
+      )
+      .all(tenant) as Row[];
+    return rows.map((r) => {
+      const meta = toMeta(r, r.active_version === r.version);
+      if (r.active_version !== null) meta.active_version = r.active_version;
+      return meta;
+    });
+  }
+
+  async listBundleVersions(tenant: string, bundle: string): Promise<BundleVersionMeta[]> {
+    const rows = this.stmt(
+        `SELECT v.tenant, v.bundle, v.version, v.revision, v.digest, v.size, v.created_at, v.created_by, v.manifest,
+                a.version AS active_version
+         FROM bundle_versions v LEFT JOIN active_bundles a ON a.tenant = v.tenant AND a.bundle = v.bundle
+         WHERE v.tenant = ? AND v.bundle = ? ORDER BY v.version`,
+      )
+      .all(tenant, bundle) as Row[];
+    return rows.map((r) => toMeta(r, r.active_version === r.version));
+  }
+
+  async getBundleVersion(tenant: string, bundle: string, version: number): Promise<ActiveBundle | undefined> {
+    const r = this.stmt(
+        `SELECT v.*, a.version AS active_version
+         FROM bundle_versions v LEFT JOIN active_bundles a ON a.tenant = v.tenant AND a.bundle = v.bundle
+         WHERE v.tenant = ? AND v.bundle = ? AND v.version = ?`,
+      )
+      .get(tenant, bundle, version) as Row | undefined;
+    return r && { meta: toMeta(r, r.active_version === r.version), archive: r.archive };
+  }
+
+  async activateBundleVersion(tenant: string, bundle: string, version: number): Promise<BundleVersionMeta | undefined> {
+    const db = this.conn;
+    const activate = db.transaction((): BundleVersionMeta | undefined => {
+      const r = this.stmt(
+          `SELECT tenant, bundle, version, revision, digest, size, created_at, created_by, manifest
+           FROM bundle_versions WHERE tenant = ? AND bundle = ? AND version = ?`,
+        )
+        .get(tenant, bundle, version) as Row | undefined;
+      if (!r) return undefined;
+      this.setActive(tenant, bundle, version, new Date().toISOString());
+      return toMeta(r, true);
+    });
+    return activate.immediate();
+  }
+
+  async deactivateBundle(tenant: string, bundle: string): Promise<boolean> {
+    return this.stmt('DELETE FROM active_bundles WHERE tenant = ? AND bundle = ?').run(tenant, bundle).changes > 0;
+  }
+
+  async listActiveBundles(tenant?: string): Promise<ActiveBundle[]> {
+    const rows = this.stmt(
+        `SELECT v.* FROM active_bundles a
+         JOIN bundle_versions v ON v.tenant = a.tenant AND v.bundle = a.bundle AND v.version = a.version
+         WHERE ? IS NULL OR a.tenant = ? ORDER BY a.tenant, a.bundle`,
+      )
+      .all(tenant ?? null, tenant ?? null) as Row[];
+    return rows.map((r) => ({ meta: toMeta(r, true), archive: r.archive }));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Audit log
+
+  async appendDecisions(records: DecisionRecord[]): Promise<{ inserted: number; duplicates: number }> {
+    for (const r of records) checkRecord(r);
+    const db = this.conn;
+    const append = db.transaction(() => {
+      let inserted = 0;
+      let duplicates = 0;
+      const heads = new Map<string, { seq: number; hash: string; known: boolean }>();
+      const readHead = this.stmt('SELECT head_seq, head_hash FROM decision_chains WHERE tenant = ?');
+      const insert = this.stmt(
+        `INSERT INTO decisions (tenant, seq, decision_id, ts, path, principal, source, outcome, bundles, record, prev_hash, hash)
+         VALUES (@tenant, @seq, @decision_id, @ts, @path, @principal, @source, @outcome, @bundles, @record, @prev_hash, @hash)
+         ON CONFLICT (tenant, decision_id) DO NOTHING`,
+      );
+      for (const r of records) {
+        let head = heads.get(r.tenant);
+        if (!head) {
+          const row = readHead.get(r.tenant) as Row | undefined;
+          head = row ? { seq: row.head_seq, hash: row.head_hash, known: true } : { seq: 0, hash: GENESIS_HASH, known: false };
+          heads.set(r.tenant, head);
+        }
+        const row = decisionRow(r, head.seq + 1, head.hash);
+        if (insert.run({ ...row, bundles: JSON.stringify(row.bundles) }).changes === 0) {
+          duplicates++;
+          continue;
+        }
+        inserted++;
+        head.seq = row.seq;
+        head.hash = row.hash;
+      }
+      const upsertHead = this.stmt(
+        `INSERT INTO decision_chains (tenant, anchor_seq, anchor_hash, head_seq, head_hash) VALUES (?, 1, ?, ?, ?)
+         ON CONFLICT (tenant) DO UPDATE SET head_seq = excluded.head_seq, head_hash = excluded.head_hash`,
+      );
+      for (const [tenant, head] of heads) if (head.seq > 0) upsertHead.run(tenant, GENESIS_HASH, head.seq, head.hash);
+      return { inserted, duplicates };
+    });
+    return append.immediate();
+  }
+
+  async getDecision(tenant: string, id: string): Promise<DecisionRecord | undefined> {
+    const r = this.stmt('SELECT record, prev_hash, hash FROM decisions WHERE tenant = ? AND decision_id = ?')
+      .get(tenant, id) as Row | undefined;
+    return r && toRecord(r);
+  }
+
+  async queryDecisions(q: DecisionQuery): Promise<{ records: DecisionRecord[]; next_cursor?: string }> {
+    const limit = checkLimit(q.limit);
+    const desc = (q.order ?? 'desc') === 'desc';
+    const where = ['tenant = @tenant'];
+    const params: Record<string, unknown> = { tenant: q.tenant, limit: limit + 1 };
+    if (q.cursor !== undefined) {
+      params.after = decodeCursor(q.cursor);
+      where.push(desc ? 'seq < @after' : 'seq > @after');
+    }
+    if (q.since !== undefined) {
+      params.since = timestampMicros(q.since);
+      where.push('ts >= @since');
+    }
+    if (q.until !== undefined) {
+      params.until = timestampMicros(q.until);
+      where.push('ts < @until');
+    }
+    if (q.path !== undefined) {
+      // The path itself or anything below it; '0' is the character after '/'.
+      const p = normalizePath(q.path);
+      Object.assign(params, { path: p, below: p + '/', beyond: p + '0' });
+      where.push('(path = @path OR (path >= @below AND path < @beyond))');
+    }
+    if (q.bundle !== undefined) {
+      params.bundle = q.bundle;
+      where.push('EXISTS (SELECT 1 FROM json_each(decisions.bundles) WHERE value = @bundle)');
+    }
+    for (const k of ['outcome', 'principal', 'source'] as const) {
+      if (q[k] === undefined) continue;
+      params[k] = q[k];
+      where.push(`${k} = @${k}`);
+    }
+    const rows = this.stmt(
+        `SELECT seq, record, prev_hash, hash FROM decisions WHERE ${where.join(' AND ')}
+         ORDER BY seq ${desc ? 'DESC' : 'ASC'} LIMIT @limit`,
+      )
+      .all(params) as Row[];
+    const more = rows.length > limit;
+    if (more) rows.pop();
+    const records = rows.map(toRecord);
+    return more ? { records, next_cursor: encodeCursor(rows[rows.length - 1].seq) } : { records };
+  }
+
+  async *iterateDecisions(tenant: string, fromSeq = 0): AsyncIterable<DecisionRecord> {
+    // Chunks of keyset pages: an open better-sqlite3 iterator would lock the connection for
+    // other statements (the recorder's commits) while the consumer awaits.
+    const page = this.stmt(
+      'SELECT seq, record, prev_hash, hash FROM decisions WHERE tenant = ? AND seq >= ? ORDER BY seq LIMIT ?',
+    );
+    let next = fromSeq;
+    while (true) {
+      const rows = page.all(tenant, next, ITERATE_CHUNK) as Row[];
+      for (const r of rows) yield toRecord(r);
+      if (rows.length < ITERATE_CHUNK) return;
+      next = rows[rows.length - 1].seq + 1;
+    }
+  }
+
+  async getChainState(tenant: string): Promise<ChainState | undefined> {
+    return this.stmt('SELECT tenant, anchor_seq, anchor_hash, head_seq, head_hash FROM decision_chains WHERE tenant = ?')
+      .get(tenant) as ChainState | undefined;
+  }
+
+  async pruneDecisions(olderThan: string, opts: { batchSize?: number } = {}): Promise<number> {
+    const cutoff = timestampMicros(olderThan);
+    const batch = opts.batchSize ?? DEFAULT_PRUNE_BATCH;
+    const db = this.conn;
+    const tenants = (this.stmt('SELECT tenant FROM decision_chains ORDER BY tenant').all() as Row[]).map((r) => r.tenant as string);
+    let removed = 0;
+    for (const tenant of tenants) {
+      while (true) {
+        const n = db.transaction(() => this.pruneBatch(tenant, cutoff, batch)).immediate();
+        removed += n;
+        if (n < batch) break;
+        // Let the recorder's commits in between batches.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+    return removed;
+  }
+
+  /** Removes up to `batch` leading records older than `cutoff` and moves the anchor past them. */
+  private pruneBatch(tenant: string, cutoff: number, batch: number): number {
+    const chain = this.stmt('SELECT anchor_seq, head_seq, head_hash FROM decision_chains WHERE tenant = ?').get(tenant) as Row;
+    const rows = this.stmt('SELECT seq, ts FROM decisions WHERE tenant = ? AND seq >= ? ORDER BY seq LIMIT ?')
+      .all(tenant, chain.anchor_seq, batch + 1) as Row[];
+    let count = 0;
+    while (count < rows.length && count < batch && rows[count].ts < cutoff) count++;
+    if (count === 0) return 0;
+    const lastRemoved = rows[count - 1].seq as number;
+    this.stmt('DELETE FROM decisions WHERE tenant = ? AND seq <= ?').run(tenant, lastRemoved);
+    // The new anchor is what the first remaining record points back to: the hash of the last removed one.
+    const anchorHash = lastRemoved === chain.head_seq ? chain.head_hash : (this.stmt('SELECT prev_hash FROM decisions WHERE tenant = ? AND seq = ?')
+      .get(tenant, lastRemoved + 1) as Row).prev_hash;
+    this.stmt('UPDATE decision_chains SET anchor_seq = ?, anchor_hash = ? WHERE tenant = ?').run(lastRemoved + 1, anchorHash, tenant);
+    return count;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Fleet
+
+  async upsertAgentStatus(s: AgentStatus): Promise<void> {
+    const db = this.conn;
+    const status = canonicalJSON(s.status ?? null);
+    db.transaction(() => {
+      const prev = this.stmt('SELECT status FROM agents WHERE tenant = ? AND agent_id = ?').get(s.tenant, s.agent_id) as Row | undefined;
+      this.stmt(
+        `INSERT INTO agents (tenant, agent_id, labels, last_seen, status) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (tenant, agent_id) DO UPDATE SET labels = excluded.labels, last_seen = excluded.last_seen, status = excluded.status`,
+      ).run(s.tenant, s.agent_id, JSON.stringify(s.labels ?? {}), s.last_seen, status);
+      if (prev?.status !== status)
+        this.stmt('INSERT INTO agent_status_history (tenant, agent_id, received_at, status) VALUES (?, ?, ?, ?)').run(
+          s.tenant,
+          s.agent_id,
+          s.last_seen,
+          status,
+        );
+    }).immediate();
+  }
+
+  async listAgents(tenant: string): Promise<AgentStatus[]> {
+    const rows = this.stmt('SELECT tenant, agent_id, labels, last_seen, status FROM agents WHERE tenant = ? ORDER BY agent_id')
+      .all(tenant) as Row[];
+    return rows.map((r) => ({ ...r, labels: JSON.parse(r.labels), status: parseJSONExact(r.status) }) as AgentStatus);
+  }
+
+  async listAgentStatusHistory(tenant: string, agentId: string, limit: number): Promise<AgentStatusChange[]> {
+    const rows = this.stmt(
+        `SELECT tenant, agent_id, received_at, status FROM agent_status_history
+         WHERE tenant = ? AND agent_id = ? ORDER BY id DESC LIMIT ?`,
+      )
+      .all(tenant, agentId, checkLimit(limit)) as Row[];
+    return rows.map((r) => ({ ...r, status: parseJSONExact(r.status) }) as AgentStatusChange);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Settings
+
+  async getSetting(key: string): Promise<string | undefined> {
+    return (this.stmt('SELECT value FROM settings WHERE key = ?').get(key) as Row | undefined)?.value;
+  }
+
+  async setSetting(key: string, value: string): Promise<void> {
+    this.stmt('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+      .run(key, value);
+  }
+}
+
+function toMeta(r: Row, active: boolean): BundleVersionMeta {
+  return {
+    tenant: r.tenant,
+    bundle: r.bundle,
+    version: r.version,
+    revision: r.revision,
+    digest: r.digest,
+    size: r.size,
+    created_at: r.created_at,
+    created_by: r.created_by,
+    active,
+    manifest: JSON.parse(r.manifest),
+  };
+}
+
+function toRecord(r: Row): DecisionRecord {
+  return { ...(parseJSONExact(r.record) as DecisionRecord), prev_hash: r.prev_hash, hash: r.hash };
+}

@@ -1,0 +1,120 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { openSqliteStore } from '../../src/store/sqlite';
+import { loadMigrations, migrationsDir } from '../../src/store/migrations';
+import { verifyChain } from '../../src/audit/chain';
+import { decision, storeContract } from './contract';
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'arbiter-sqlite-'));
+}
+
+storeContract('sqlite', async () => {
+  const dir = tempDir();
+  const store = openSqliteStore(join(dir, 'arbiter.db'));
+  await store.init();
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('SQLite store specifics', () => {
+  it('applies each migration once, durably, and keeps data across reopen', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'arbiter.db');
+    try {
+      const first = openSqliteStore(file);
+      await first.init();
+      await first.createTenant({ id: 'keep', name: 'Keep' });
+      await first.appendDecisions([decision('keep'), decision('keep')]);
+      await first.close();
+
+      const second = openSqliteStore(file);
+      await second.init();
+      assert.equal((await second.getTenant('keep'))?.name, 'Keep');
+      await second.appendDecisions([decision('keep')]);
+      assert.deepEqual(await verifyChain(second, 'keep'), { valid: true, records: 3 });
+      await second.close();
+
+      const db = new Database(file, { readonly: true });
+      const applied = db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
+      const expected = loadMigrations(migrationsDir('sqlite')).map((m) => ({ version: m.version, name: m.name }));
+      assert.deepEqual(applied, expected);
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+      db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('commits with synchronous=FULL', async () => {
+    const dir = tempDir();
+    const store = openSqliteStore(join(dir, 'a.db'));
+    try {
+      await store.init();
+      // The pragma is per connection: read it through the store's own connection.
+      const db = (store as unknown as { db: Database.Database }).db;
+      assert.equal(db.pragma('synchronous', { simple: true }), 2);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to work before init', async () => {
+    const dir = tempDir();
+    const store = openSqliteStore(join(dir, 'a.db'));
+    try {
+      await assert.rejects(store.listTenants(), /not initialized/);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('detects tampering with a stored record, a deleted record and a truncated tail', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'a.db');
+    const store = openSqliteStore(file);
+    try {
+      await store.init();
+      const rs = Array.from({ length: 6 }, () => decision('tamper'));
+      await store.appendDecisions(rs);
+      const raw = new Database(file);
+      const row = raw.prepare('SELECT record FROM decisions WHERE tenant = ? AND seq = 3').get('tamper') as { record: string };
+      raw.prepare('UPDATE decisions SET record = ? WHERE tenant = ? AND seq = 3').run(row.record.replace('"ci"', '"mallory"'), 'tamper');
+      let v = await verifyChain(store, 'tamper');
+      assert.equal(v.valid, false);
+      assert.equal(v.broken_at, rs[2].decision_id);
+      assert.equal(v.records, 2);
+      raw.prepare('UPDATE decisions SET record = ? WHERE tenant = ? AND seq = 3').run(row.record, 'tamper');
+      assert.equal((await verifyChain(store, 'tamper')).valid, true);
+
+      raw.prepare('DELETE FROM decisions WHERE tenant = ? AND seq = 4').run('tamper');
+      v = await verifyChain(store, 'tamper');
+      assert.equal(v.valid, false);
+      assert.equal(v.broken_at, rs[4].decision_id);
+
+      raw.prepare('DELETE FROM decisions WHERE tenant = ? AND seq >= 4').run('tamper');
+      v = await verifyChain(store, 'tamper');
+      assert.equal(v.valid, false);
+      assert.match(v.reason ?? '', /head is seq 6/);
+
+      raw.prepare('DELETE FROM decisions WHERE tenant = ? AND seq = 1').run('tamper');
+      v = await verifyChain(store, 'tamper');
+      assert.equal(v.broken_at, rs[1].decision_id);
+      raw.close();
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
