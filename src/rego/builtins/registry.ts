@@ -46,6 +46,8 @@ export interface BuiltinDecl {
    * results instead of one value.
    */
   relation?: boolean;
+  /** Deprecated in OPA and absent from Rego v1 (OPA 1.x): only v0 modules may call it. */
+  deprecated?: boolean;
   /** Returns the result, or undefined when the call has no result. */
   impl: (args: Value[], ctx: BuiltinContext) => Value | undefined | Value[];
 }
