@@ -1,0 +1,142 @@
+// A tenant's active policy: every active bundle version compiled together, their data merged, and
+// the Wasm entrypoints they declare. Immutable once built: the engine swaps whole PolicySets, and a
+// request keeps the one it started with, so it is answered entirely by the old or the new version.
+
+import { fromJSON, toJSON, type Value } from '../rego/eval/values';
+import type { CompiledPolicy, EngineDeps, ModuleSource, ParsedBundle, WasmPolicy } from './ports';
+
+export interface BundleRef {
+  name: string;
+  version: number;
+  revision: string;
+  digest: string;
+}
+
+/** The compiled part, keyed by the bundle digests it was built from, so it can be reused. */
+export interface CompiledBundles {
+  key: string;
+  policy: CompiledPolicy;
+  data: Value;
+  wasm: Map<string, WasmPolicy>;
+  ruleRefs: Set<string>;
+  hasMask: boolean;
+}
+
+export interface EvalRequest {
+  input?: Value;
+  strictBuiltinErrors?: boolean;
+  timeoutMs?: number;
+}
+
+export class PolicySet {
+  private readonly provenanceMap: Record<string, { version: number; revision: string; digest: string }>;
+
+  constructor(
+    readonly tenant: string,
+    readonly bundles: BundleRef[],
+    private readonly compiled: CompiledBundles | undefined,
+  ) {
+    this.provenanceMap = {};
+    for (const b of bundles) this.provenanceMap[b.name] = { version: b.version, revision: b.revision, digest: b.digest };
+  }
+
+  /** Bundles that answered, as the audit record and `provenance` report them. */
+  get provenance(): Record<string, { version: number; revision: string; digest: string }> {
+    return this.provenanceMap;
+  }
+
+  get compiledKey(): string | undefined {
+    return this.compiled?.key;
+  }
+
+  get compiledBundles(): CompiledBundles | undefined {
+    return this.compiled;
+  }
+
+  get hasMask(): boolean {
+    return this.compiled?.hasMask ?? false;
+  }
+
+  /** Evaluates `a/b/c` (a data path without the `data.` prefix); undefined when the document is undefined. */
+  evaluate(path: string, req: EvalRequest): Value | undefined {
+    if (!this.compiled) return undefined;
+    const wasm = this.compiled.wasm.get(path);
+    if (wasm) {
+      const out = wasm.evaluate(path, req.input === undefined ? undefined : toJSON(req.input));
+      return out === undefined ? undefined : fromJSON(out);
+    }
+    return this.compiled.policy.evaluate(path, {
+      input: req.input,
+      data: this.compiled.data,
+      strictBuiltinErrors: req.strictBuiltinErrors,
+      timeoutMs: req.timeoutMs,
+    });
+  }
+
+  /** True when rules (not only base data) define the document at `path` or below it. */
+  hasRulesFor(path: string): boolean {
+    if (!this.compiled) return false;
+    const ref = path === '' ? 'data' : `data.${path.split('/').join('.')}`;
+    if (this.compiled.ruleRefs.has(ref)) return true;
+    for (const r of this.compiled.ruleRefs) if (r.startsWith(ref + '.')) return true;
+    return this.compiled.wasm.has(path);
+  }
+}
+
+export function bundleKey(digests: string[]): string {
+  return [...digests].sort().join(',');
+}
+
+/** Compiles bundles into one CompiledBundles; throws the compiler's RegoError on conflicts. */
+export async function compileBundles(
+  deps: EngineDeps,
+  bundles: { name: string; digest: string; parsed: ParsedBundle }[],
+): Promise<CompiledBundles> {
+  const modules: ModuleSource[] = [];
+  const data: Record<string, unknown> = {};
+  for (const b of bundles) {
+    for (const m of b.parsed.modules) {
+      modules.push({ file: `${b.name}/${m.path.replace(/^\/+/, '')}`, source: m.source, regoVersion: m.regoVersion });
+    }
+    mergeInto(data, b.parsed.data);
+  }
+  const policy = deps.compile(modules);
+  const wasm = new Map<string, WasmPolicy>();
+  if (deps.loadWasm) {
+    for (const b of bundles) {
+      for (const w of b.parsed.wasm) {
+        const declared = (b.parsed.manifest.wasm ?? []).filter((e) => e.module.replace(/^\/+/, '') === w.path.replace(/^\/+/, ''));
+        if (declared.length === 0) continue;
+        const loaded = await deps.loadWasm(w.bytes, data);
+        for (const e of declared) wasm.set(e.entrypoint.replace(/^\/+|\/+$/g, ''), loaded);
+      }
+    }
+  }
+  return {
+    key: bundleKey(bundles.map((b) => b.digest)),
+    policy,
+    data: fromJSON(data),
+    wasm,
+    ruleRefs: new Set(policy.ruleNames()),
+    hasMask: policy.packages.includes('system.log') && policy.ruleNames().some((r) => r === 'data.system.log.mask'),
+  };
+}
+
+/** Deep-merges bundle data; bundle roots are disjoint, so objects only ever meet at shared parents. */
+function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(source)) {
+    const existing = target[k];
+    if (isPlainObject(existing) && isPlainObject(v)) mergeInto(existing, v);
+    else target[k] = isPlainObject(v) ? cloneObject(v) : v;
+  }
+}
+
+function cloneObject(v: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  mergeInto(out, v);
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

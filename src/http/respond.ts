@@ -1,0 +1,32 @@
+// Writing responses on a plain node:http response (used by the lean data API path and by express
+// handlers alike): JSON followed by a newline, as OPA's encoder writes it.
+
+import type { ServerResponse } from 'node:http';
+import { stringifyJSON } from '../rego/eval/values';
+import { toHttpError } from './errors';
+
+export interface ErrorLogger {
+  error(obj: object, msg?: string): void;
+}
+
+export function sendJSON(res: ServerResponse, status: number, body: unknown, pretty = false, headers?: Record<string, string>): void {
+  const text = stringifyJSON(body, pretty ? 2 : undefined) + '\n';
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  if (headers) for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  res.end(text);
+}
+
+/** Answers any thrown value with its status and an OPA-style error body. */
+export function sendError(res: ServerResponse, err: unknown, logger?: ErrorLogger, headers?: Record<string, string>): void {
+  const { error, internal } = toHttpError(err);
+  if (internal) logger?.error({ err }, 'request failed');
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  // A body we stopped reading cannot be drained on a kept-alive connection.
+  if (res.req && !res.req.complete) res.setHeader('Connection', 'close');
+  sendJSON(res, error.status, error.body(), false, headers);
+}

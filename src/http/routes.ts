@@ -1,0 +1,29 @@
+// Every route path of the API, in one place (express 5 syntax). The data API paths are matched by
+// hand in data-api.ts (its lean path runs before express); their shapes are listed here too.
+
+export const Routes = {
+  health: '/health',
+  healthReady: '/health/ready',
+
+  tenants: '/tenants',
+  tenant: '/tenants/:tenant',
+
+  bundles: '/tenants/:tenant/bundles',
+  bundle: '/tenants/:tenant/bundles/:name',
+  bundleVersions: '/tenants/:tenant/bundles/:name/versions',
+  bundleVersion: '/tenants/:tenant/bundles/:name/versions/:version',
+  bundleActivate: '/tenants/:tenant/bundles/:name/activate',
+
+  decisions: '/tenants/:tenant/decisions',
+  decisionsVerify: '/tenants/:tenant/decisions/verify',
+  decision: '/tenants/:tenant/decisions/:id',
+} as const;
+
+/** The data API (OPA REST API), with or without a `/tenants/{t}` prefix. */
+export const DataRoutes = {
+  v1Data: '/v1/data{/path...}',
+  v0Data: '/v0/data{/path...}',
+  batch: '/v1/batch/data{/path...}',
+  defaultDecision: '/',
+  tenantPrefix: '/tenants/{t}',
+} as const;
