@@ -1,0 +1,297 @@
+// JSON for bundle files: a parser that reports row and column of a syntax error and keeps number
+// literals as written (OPA hashes structured files with their numbers' original text), plus the
+// canonical encoding OPA's signature hashing uses.
+
+/** A number literal exactly as written in the source text. */
+export class RawNumber {
+  constructor(readonly text: string) {}
+}
+
+export type RawJSON = null | boolean | string | RawNumber | RawJSON[] | { [key: string]: RawJSON };
+
+export class JSONSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly row: number,
+    readonly col: number,
+  ) {
+    super(message);
+    this.name = 'JSONSyntaxError';
+  }
+}
+
+const MAX_DEPTH = 10_000;
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/** Parses JSON text, keeping number literals as RawNumber. Throws JSONSyntaxError. */
+export function parseRawJSON(text: string): RawJSON {
+  const p = new Parser(text);
+  p.skipSpace();
+  const value = p.value(0);
+  p.skipSpace();
+  if (p.pos < text.length) p.fail(`unexpected ${p.describeHere()} after the JSON value`);
+  return value;
+}
+
+class Parser {
+  pos = 0;
+  constructor(private readonly text: string) {}
+
+  fail(message: string, at = this.pos): never {
+    let row = 1;
+    let lineStart = 0;
+    for (let i = 0; i < at && i < this.text.length; i++) {
+      if (this.text.charCodeAt(i) === 10) {
+        row++;
+        lineStart = i + 1;
+      }
+    }
+    throw new JSONSyntaxError(message, row, at - lineStart + 1);
+  }
+
+  describeHere(): string {
+    if (this.pos >= this.text.length) return 'end of input';
+    return `character ${JSON.stringify(this.text[this.pos])}`;
+  }
+
+  skipSpace(): void {
+    const t = this.text;
+    while (this.pos < t.length) {
+      const c = t.charCodeAt(this.pos);
+      if (c === 32 || c === 9 || c === 10 || c === 13) this.pos++;
+      else break;
+    }
+  }
+
+  value(depth: number): RawJSON {
+    if (depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH} levels`);
+    const c = this.text[this.pos];
+    switch (c) {
+      case '{':
+        return this.object(depth);
+      case '[':
+        return this.array(depth);
+      case '"':
+        return this.string();
+      case 't':
+        return this.literal('true', true);
+      case 'f':
+        return this.literal('false', false);
+      case 'n':
+        return this.literal('null', null);
+      default:
+        if (c === '-' || (c >= '0' && c <= '9')) return this.number();
+        return this.fail(`unexpected ${this.describeHere()}, expected a JSON value`);
+    }
+  }
+
+  literal<T extends RawJSON>(word: string, value: T): T {
+    if (this.text.startsWith(word, this.pos)) {
+      this.pos += word.length;
+      return value;
+    }
+    return this.fail(`unexpected ${this.describeHere()}, expected a JSON value`);
+  }
+
+  object(depth: number): RawJSON {
+    const out: { [key: string]: RawJSON } = {};
+    this.pos++;
+    this.skipSpace();
+    if (this.text[this.pos] === '}') {
+      this.pos++;
+      return out;
+    }
+    while (true) {
+      if (this.text[this.pos] !== '"') this.fail(`unexpected ${this.describeHere()}, expected a string object key`);
+      const key = this.string();
+      this.skipSpace();
+      if (this.text[this.pos] !== ':') this.fail(`unexpected ${this.describeHere()}, expected ':' after object key`);
+      this.pos++;
+      this.skipSpace();
+      setMember(out, key, this.value(depth + 1));
+      this.skipSpace();
+      const c = this.text[this.pos];
+      if (c === ',') {
+        this.pos++;
+        this.skipSpace();
+      } else if (c === '}') {
+        this.pos++;
+        return out;
+      } else this.fail(`unexpected ${this.describeHere()}, expected ',' or '}' in object`);
+    }
+  }
+
+  array(depth: number): RawJSON {
+    const out: RawJSON[] = [];
+    this.pos++;
+    this.skipSpace();
+    if (this.text[this.pos] === ']') {
+      this.pos++;
+      return out;
+    }
+    while (true) {
+      out.push(this.value(depth + 1));
+      this.skipSpace();
+      const c = this.text[this.pos];
+      if (c === ',') {
+        this.pos++;
+        this.skipSpace();
+      } else if (c === ']') {
+        this.pos++;
+        return out;
+      } else this.fail(`unexpected ${this.describeHere()}, expected ',' or ']' in array`);
+    }
+  }
+
+  string(): string {
+    const t = this.text;
+    const start = this.pos;
+    this.pos++;
+    let out = '';
+    let chunkStart = this.pos;
+    while (true) {
+      if (this.pos >= t.length) this.fail('unterminated string', start);
+      const c = t.charCodeAt(this.pos);
+      if (c === 34) {
+        out += t.slice(chunkStart, this.pos);
+        this.pos++;
+        return out;
+      }
+      if (c < 0x20) this.fail('control character in string');
+      if (c !== 92) {
+        this.pos++;
+        continue;
+      }
+      out += t.slice(chunkStart, this.pos);
+      const e = t[this.pos + 1];
+      switch (e) {
+        case '"':
+        case '\\':
+        case '/':
+          out += e;
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'u': {
+          const hex = t.slice(this.pos + 2, this.pos + 6);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('invalid \\u escape in string');
+          out += String.fromCharCode(parseInt(hex, 16));
+          this.pos += 4;
+          break;
+        }
+        default:
+          this.fail('invalid escape in string');
+      }
+      this.pos += 2;
+      chunkStart = this.pos;
+    }
+  }
+
+  number(): RawNumber {
+    NUMBER.lastIndex = this.pos;
+    const m = NUMBER.exec(this.text);
+    if (!m) return this.fail('invalid number');
+    this.pos += m[0].length;
+    const next = this.text[this.pos];
+    if (next !== undefined && /[0-9.eE+-]/.test(next)) this.fail('invalid number');
+    return new RawNumber(m[0]);
+  }
+}
+
+/** Sets an own member even for keys like "__proto__". */
+export function setMember(obj: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
+
+/** Converts RawJSON to plain JSON data: integers beyond 2^53 become bigint so they stay exact. */
+export function toPlainJSON(v: RawJSON): unknown {
+  if (v instanceof RawNumber) return numberValue(v.text);
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(toPlainJSON);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) setMember(out, k, toPlainJSON(v[k]));
+  return out;
+}
+
+function numberValue(text: string): number | bigint {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) && /^-?\d+$/.test(text)) return BigInt(text);
+  return n;
+}
+
+/**
+ * Parses JSON text to plain data. JSON.parse is used when no precision can be lost (no long digit
+ * runs); otherwise, and to locate a syntax error, the positional parser runs.
+ */
+export function parseJSONData(text: string): unknown {
+  if (!/\d{16,}/.test(text)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // fall through: the positional parser reports where the error is
+    }
+  }
+  return toPlainJSON(parseRawJSON(text));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Canonical encoding (OPA's bundle hash.go): objects with keys sorted bytewise, no whitespace,
+// numbers as written, strings as Go's json.Encoder with SetEscapeHTML(false) writes them.
+
+export function canonicalJSON(v: unknown): string {
+  if (v instanceof RawNumber) return v.text;
+  switch (typeof v) {
+    case 'string':
+      return goString(v);
+    case 'number':
+      return Number.isFinite(v) ? String(v) : 'null';
+    case 'bigint':
+      return v.toString();
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object': {
+      if (v === null) return 'null';
+      if (Array.isArray(v)) return '[' + v.map(canonicalJSON).join(',') + ']';
+      const obj = v as Record<string, unknown>;
+      const keys = Object.keys(obj).sort(compareCodePoints);
+      return '{' + keys.map((k) => goString(k) + ':' + canonicalJSON(obj[k])).join(',') + '}';
+    }
+  }
+  throw new Error(`cannot encode ${typeof v} as JSON`);
+}
+
+/** Go's string encoding: like JSON.stringify, but U+2028/2029 escaped and lone surrogates as U+FFFD. */
+function goString(s: string): string {
+  const wellFormed = s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+  return JSON.stringify(wellFormed).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+/** Orders strings by Unicode code point, which is the byte order of their UTF-8 (Go's sort.Strings). */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    // Surrogates (supplementary code points) sort above every BMP character in code point order.
+    const xs = x >= 0xd800 && x <= 0xdfff;
+    const ys = y >= 0xd800 && y <= 0xdfff;
+    if (xs !== ys) return xs ? 1 : -1;
+    return x - y;
+  }
+  return a.length - b.length;
+}
