@@ -3,3 +3,4 @@
 export { lookupBuiltin, allBuiltins } from './registry';
 import './graphql';
 import './http';
+import './strings';
