@@ -4,3 +4,5 @@ export { lookupBuiltin, allBuiltins } from './registry';
 import './graphql';
 import './http';
 import './strings';
+import './types';
+import './casts';
