@@ -1,0 +1,242 @@
+// Wasm policies: a bundle's policy.wasm (as `opa build -t wasm` compiles it) evaluated through
+// @open-policy-agent/opa-wasm, with host built-ins from Arbiter's registry (wasm-runtime.ts).
+//
+// Two ways to evaluate:
+//   evaluate()          in the calling thread: a few microseconds for ordinary policies, but a
+//                       module that loops cannot be interrupted (the deadline is only checked
+//                       when it calls a host built-in);
+//   evaluateIsolated()  on a worker thread that owns a second instance: costs a message round
+//                       trip, and the deadline is hard (the worker is terminated and replaced).
+// docs/wasm.md has the measurements behind this choice.
+
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { RegoError } from '../rego/errors';
+import { WasmModuleError, WasmRuntime, type WasmEvalOptions, type WasmRuntimeOptions } from './wasm-runtime';
+import { Wasm, type WasmModule } from './wasm-api';
+import type { WorkerInit, WorkerReply, WorkerRequest } from './wasm-worker';
+
+export { WasmModuleError, type WasmEvalOptions, type WasmRuntimeOptions } from './wasm-runtime';
+
+export interface WasmPolicy {
+  /** Entrypoints the module exports, e.g. 'example/allow' (sorted). */
+  readonly entrypoints: string[];
+  /** Built-ins the module calls on its host (sorted). */
+  readonly builtins: string[];
+  /** Evaluates in this thread; undefined when the result set is empty. Throws RegoError. */
+  evaluate(entrypoint: string, input: unknown, opts?: WasmEvalOptions): unknown | undefined;
+  /** Evaluates on a worker thread; past `opts.timeoutMs` rejects with eval_cancel_error. */
+  evaluateIsolated(entrypoint: string, input: unknown, opts?: WasmEvalOptions): Promise<unknown | undefined>;
+  /** Stops the worker, if one was started; pending isolated evaluations reject. */
+  close(): Promise<void>;
+}
+
+/** A reason to reject an upload, in the shape of the bundle validator's problems. */
+export interface WasmProblem {
+  file?: string;
+  message: string;
+}
+
+/**
+ * Compiles and instantiates a policy.wasm with `data` loaded. Rejects with WasmModuleError when
+ * the module does not fit OPA's Wasm ABI, does not instantiate, or needs a built-in Arbiter lacks.
+ */
+export async function loadWasmModule(bytes: Buffer, data: unknown, options: WasmRuntimeOptions = {}): Promise<WasmPolicy> {
+  let module: WasmModule;
+  try {
+    module = await Wasm.compile(bytes);
+  } catch (e) {
+    throw new WasmModuleError(`not a valid WebAssembly module: ${(e as Error).message}`);
+  }
+  const runtime = new WasmRuntime(module, data, options);
+  const missing = runtime.missingBuiltins();
+  if (missing.length > 0) throw new WasmModuleError(missingBuiltinsMessage(missing));
+  const isolated = new IsolatedEvaluator({ bytes: new Uint8Array(bytes), data, options: withoutPrint(options) }, options.print);
+  return {
+    entrypoints: runtime.entrypoints,
+    builtins: runtime.builtins,
+    evaluate: (entrypoint, input, opts) => runtime.evaluate(entrypoint, input, opts),
+    evaluateIsolated: (entrypoint, input, opts) => {
+      if (!runtime.entrypoints.includes(entrypoint)) {
+        return Promise.reject(new RegoError('eval_internal_error', `wasm module has no entrypoint "${entrypoint}"`));
+      }
+      return isolated.evaluate(entrypoint, input, opts ?? {});
+    },
+    close: () => isolated.close(),
+  };
+}
+
+/**
+ * Upload validation of a bundle's Wasm module against the entrypoints its manifest declares
+ * for it ('a/b/allow', leading or trailing slashes ignored). Empty when the module is usable.
+ */
+export function validateWasm(bytes: Buffer, declaredEntrypoints: string[], file = 'policy.wasm'): WasmProblem[] {
+  let module: WasmModule;
+  try {
+    module = new Wasm.Module(bytes);
+  } catch (e) {
+    return [{ file, message: `not a valid WebAssembly module: ${(e as Error).message}` }];
+  }
+  let runtime: WasmRuntime;
+  try {
+    runtime = new WasmRuntime(module, {});
+  } catch (e) {
+    return [{ file, message: (e as Error).message }];
+  }
+  const problems: WasmProblem[] = runtime.missingBuiltins().map((name) => ({ file, message: missingBuiltinsMessage([name]) }));
+  for (const declared of declaredEntrypoints) {
+    const entrypoint = declared.replace(/^\/+|\/+$/g, '');
+    if (!runtime.entrypoints.includes(entrypoint)) {
+      problems.push({
+        file,
+        message: `manifest declares entrypoint "${entrypoint}", which the module does not export (it exports: ${runtime.entrypoints.join(', ') || 'none'})`,
+      });
+    }
+  }
+  return problems;
+}
+
+function missingBuiltinsMessage(names: string[]): string {
+  const list = names.map((n) => `"${n}"`).join(', ');
+  return names.length === 1
+    ? `needs built-in function ${list}, which Arbiter does not provide`
+    : `needs built-in functions ${list}, which Arbiter does not provide`;
+}
+
+function withoutPrint(options: WasmRuntimeOptions): Omit<WasmRuntimeOptions, 'print'> {
+  const { memoryPages, env } = options;
+  return { memoryPages, env };
+}
+
+interface Pending {
+  request: WorkerRequest;
+  calledAt: number;
+  timer?: NodeJS.Timeout;
+  resolve(result: unknown): void;
+  reject(error: RegoError): void;
+}
+
+const WORKER_FILE = join(__dirname, `wasm-worker${extname(__filename)}`);
+let nextRequestId = 1;
+
+/**
+ * Runs evaluations one at a time on a worker thread. A request past its deadline is dropped from
+ * the queue, or, when it is the one running, the worker is terminated and a fresh one started
+ * for the requests behind it.
+ */
+class IsolatedEvaluator {
+  private worker: Worker | null = null;
+  private readonly queue: Pending[] = [];
+  private running: Pending | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly init: WorkerInit,
+    private readonly print?: (message: string) => void,
+  ) {}
+
+  evaluate(entrypoint: string, input: unknown, opts: WasmEvalOptions): Promise<unknown | undefined> {
+    if (this.closed) return Promise.reject(new RegoError('eval_internal_error', 'wasm policy is closed'));
+    return new Promise((resolve, reject) => {
+      const pending: Pending = {
+        request: { id: nextRequestId++, entrypoint, input, opts },
+        calledAt: performance.now(),
+        resolve,
+        reject,
+      };
+      if (opts.timeoutMs !== undefined) pending.timer = setTimeout(() => this.expire(pending), opts.timeoutMs);
+      this.queue.push(pending);
+      this.dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const error = new RegoError('eval_internal_error', 'wasm policy is closed');
+    for (const p of [...(this.running ? [this.running] : []), ...this.queue.splice(0)]) this.settle(p, error);
+    this.running = null;
+    const worker = this.worker;
+    this.worker = null;
+    if (worker) await worker.terminate();
+  }
+
+  private dispatch(): void {
+    if (this.running || this.queue.length === 0 || this.closed) return;
+    const pending = this.queue.shift()!;
+    this.running = pending;
+    const worker = this.ensureWorker();
+    worker.ref();
+    const { timeoutMs } = pending.request.opts;
+    const remaining = timeoutMs === undefined ? undefined : Math.max(0, timeoutMs - (performance.now() - pending.calledAt));
+    worker.postMessage({ ...pending.request, opts: { ...pending.request.opts, timeoutMs: remaining } });
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const worker =
+      extname(WORKER_FILE) === '.ts'
+        ? // from source (tests, benchmarks): Worker cannot load .ts itself, tsx's require hook can
+          new Worker(`require('tsx/cjs'); require(${JSON.stringify(WORKER_FILE)});`, { eval: true, workerData: this.init })
+        : new Worker(WORKER_FILE, { workerData: this.init });
+    worker.on('message', (reply: WorkerReply) => this.onReply(worker, reply));
+    worker.on('error', (e) => this.onWorkerFailure(worker, `wasm worker failed: ${e.message}`));
+    worker.on('exit', (code) => this.onWorkerFailure(worker, `wasm worker exited with code ${code}`));
+    this.worker = worker;
+    return worker;
+  }
+
+  private onReply(worker: Worker, reply: WorkerReply): void {
+    if (worker !== this.worker) return;
+    if ('print' in reply) {
+      this.print?.(reply.print);
+      return;
+    }
+    if ('initError' in reply) {
+      this.onWorkerFailure(worker, `wasm worker could not load the module: ${reply.initError}`);
+      return;
+    }
+    const pending = this.running;
+    if (!pending || pending.request.id !== reply.id) return;
+    this.running = null;
+    if ('error' in reply) {
+      const { code, message, location } = reply.error;
+      this.settle(pending, new RegoError(code as RegoError['code'], message, location));
+    } else {
+      this.settle(pending, undefined, reply.defined ? reply.result : undefined);
+    }
+    if (this.queue.length === 0) worker.unref();
+    this.dispatch();
+  }
+
+  /** The worker died on its own: fail what it was running, keep serving the rest with a new one. */
+  private onWorkerFailure(worker: Worker, message: string): void {
+    if (worker !== this.worker) return;
+    this.worker = null;
+    void worker.terminate();
+    const pending = this.running;
+    this.running = null;
+    if (pending) this.settle(pending, new RegoError('eval_internal_error', message));
+    this.dispatch();
+  }
+
+  private expire(pending: Pending): void {
+    const error = new RegoError('eval_cancel_error', 'caller cancelled query execution');
+    if (this.running === pending) {
+      this.running = null;
+      const worker = this.worker;
+      this.worker = null;
+      void worker?.terminate();
+    } else {
+      const at = this.queue.indexOf(pending);
+      if (at >= 0) this.queue.splice(at, 1);
+    }
+    this.settle(pending, error);
+    this.dispatch();
+  }
+
+  private settle(pending: Pending, error: RegoError | undefined, result?: unknown): void {
+    if (pending.timer) clearTimeout(pending.timer);
+    if (error) pending.reject(error);
+    else pending.resolve(result);
+  }
+}
