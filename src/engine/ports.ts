@@ -31,7 +31,6 @@ export interface BundleManifest {
   rego_version?: number;
   wasm?: { entrypoint: string; module: string }[];
   metadata?: unknown;
-  [key: string]: unknown;
 }
 
 export interface ParsedBundle {
@@ -42,6 +41,7 @@ export interface ParsedBundle {
 }
 
 export interface BundleProblem {
+  code?: string;
   file?: string;
   row?: number;
   col?: number;

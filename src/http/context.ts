@@ -5,6 +5,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { DecisionService } from '../engine/decisions';
 import type { Engine } from '../engine/engine';
+import type { Registry } from '../engine/registry';
 import type { Store } from '../store/types';
 import type { Authenticator, Principal } from './auth';
 import { Errors } from './errors';
@@ -20,6 +21,7 @@ export interface AppDeps {
   auth: Authenticator;
   store: Store;
   engine: Engine;
+  registry: Registry;
   decisions: DecisionService;
   verifyChain: (store: Store, tenant: string) => Promise<ChainVerification>;
   logger: Logger;

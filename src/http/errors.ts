@@ -3,6 +3,9 @@
 // a status plus an OPA-style body `{"code","message","errors"?}`. A 5xx only ever comes from an
 // evaluation error (as OPA answers it) or from a bug / outage.
 
+import { BundleRejectedError } from '../engine/registry';
+import { InvalidArgumentError, NotFoundError } from '../store/types';
+
 export interface ErrorItem {
   code: string;
   message: string;
@@ -65,6 +68,10 @@ function isRegoError(e: unknown): e is RegoLikeError {
 /** Maps anything thrown to an HttpError; `internal` is true for the ones that are our fault. */
 export function toHttpError(err: unknown): { error: HttpError; internal: boolean } {
   if (err instanceof HttpError) return { error: err, internal: false };
+  if (err instanceof BundleRejectedError) return { error: Errors.bundleRejected(err.problems.map((p) => ({ ...p }))), internal: false };
+  if (err instanceof InvalidArgumentError) return { error: Errors.badRequest(err.message), internal: false };
+  if (err instanceof NotFoundError) return { error: Errors.notFound(err.message), internal: false };
+  if ((err as { code?: string })?.code === 'audit_overloaded') return { error: Errors.notReady('audit log overloaded, retry later'), internal: false };
   if (isRegoError(err)) {
     if (err.code.startsWith('eval_')) return { error: Errors.evaluation(err.errors.map(stripUndefined)), internal: false };
     return { error: Errors.badRequest('error(s) occurred while compiling module(s)', err.errors.map(stripUndefined)), internal: false };
