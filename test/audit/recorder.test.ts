@@ -1,0 +1,147 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { AuditClosedError, AuditOverloadError, AuditRecorder, type CommitInfo } from '../../src/audit/recorder';
+import { verifyChain } from '../../src/audit/chain';
+import { openSqliteStore } from '../../src/store/sqlite';
+import { InvalidArgumentError } from '../../src/store/types';
+import { decision } from '../store/contract';
+import { GatedStore, tempStore, until } from './helpers';
+
+describe('AuditRecorder', () => {
+  it('shares transactions between concurrent records and resolves only once they are durable', async () => {
+    const { store, file, cleanup } = await tempStore();
+    try {
+      const commits: CommitInfo[] = [];
+      const recorder = new AuditRecorder(store, { onCommit: (c) => commits.push(c) });
+      const records = Array.from({ length: 300 }, () => decision('group'));
+      await Promise.all(records.map((r) => recorder.record(r)));
+      assert.ok(commits.length < 10, `300 concurrent records took ${commits.length} commits`);
+      assert.equal(commits.reduce((n, c) => n + c.records, 0), 300);
+      assert.deepEqual(recorder.totals, { commits: commits.length, records: 300, failures: 0 });
+      // Another connection sees every acknowledged record.
+      const reader = openSqliteStore(file);
+      await reader.init();
+      for (const r of records) assert.ok(await reader.getDecision('group', r.decision_id), r.decision_id);
+      assert.deepEqual(await verifyChain(reader, 'group'), { valid: true, records: 300 });
+      await reader.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('batches what arrives during a commit into the next one, up to maxBatch records', async () => {
+    const { store, cleanup } = await tempStore();
+    try {
+      const gated = new GatedStore(store);
+      const sizes: number[] = [];
+      const recorder = new AuditRecorder(gated, { maxBatch: 3, onCommit: (c) => sizes.push(c.records) });
+      const first = recorder.record(decision('batch'));
+      await until(() => gated.commitsStarted === 1, 'first commit');
+      assert.equal(recorder.inFlight, 1);
+      const rest = Array.from({ length: 7 }, () => recorder.record(decision('batch')));
+      assert.equal(recorder.queueDepth, 7);
+      let firstDone = false;
+      void first.then(() => (firstDone = true));
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(firstDone, false, 'resolved before its commit finished');
+      assert.equal(gated.commitsStarted, 1, 'a second commit started while one was running');
+      gated.open();
+      await Promise.all([first, ...rest]);
+      assert.deepEqual(sizes, [1, 3, 3, 1]);
+      assert.equal(recorder.queueDepth, 0);
+      assert.equal(recorder.inFlight, 0);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('never splits a recordAll group and commits it all or nothing', async () => {
+    const { store, cleanup } = await tempStore();
+    try {
+      const sizes: number[] = [];
+      const recorder = new AuditRecorder(store, { maxBatch: 2, onCommit: (c) => sizes.push(c.records) });
+      const chunk = Array.from({ length: 5 }, () => decision('chunk'));
+      await recorder.recordAll(chunk);
+      assert.deepEqual(sizes, [5]);
+      const bad = [decision('chunk'), decision('chunk', { timestamp: 'not a time' })];
+      await assert.rejects(recorder.recordAll(bad), InvalidArgumentError);
+      assert.equal(await store.getDecision('chunk', bad[0].decision_id), undefined);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('rejects a malformed record alone, without failing the others', async () => {
+    const { store, cleanup } = await tempStore();
+    try {
+      const recorder = new AuditRecorder(store);
+      const good = decision('mixed');
+      const results = await Promise.allSettled([recorder.record(good), recorder.record(decision('mixed', { decision_id: '' }))]);
+      assert.equal(results[0].status, 'fulfilled');
+      assert.equal(results[1].status, 'rejected');
+      assert.ok(await store.getDecision('mixed', good.decision_id));
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('rejects every record of a failed commit and still settles flush', async () => {
+    const { store, cleanup } = await tempStore();
+    try {
+      const gated = new GatedStore(store);
+      const failures: CommitInfo[] = [];
+      const recorder = new AuditRecorder(gated, { onCommit: (c) => c.error && failures.push(c) });
+      const blocked = recorder.record(decision('fail'));
+      await until(() => gated.commitsStarted === 1, 'first commit');
+      // Queued behind the first commit, then the store goes away.
+      const doomed = [recorder.record(decision('fail')), recorder.record(decision('fail'))];
+      await store.close();
+      gated.open();
+      const settled = await Promise.allSettled([blocked, ...doomed]);
+      assert.deepEqual(settled.map((s) => s.status), ['rejected', 'rejected', 'rejected']);
+      assert.equal(failures.reduce((n, c) => n + c.records, 0), 3);
+      assert.equal(recorder.totals.failures, 3);
+      await recorder.flush();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('refuses records beyond maxQueue instead of growing without bound', async () => {
+    const { store, cleanup } = await tempStore();
+    try {
+      const gated = new GatedStore(store);
+      const recorder = new AuditRecorder(gated, { maxQueue: 4 });
+      const accepted = Array.from({ length: 4 }, () => recorder.record(decision('full')));
+      await assert.rejects(recorder.record(decision('full')), AuditOverloadError);
+      gated.open();
+      await Promise.all(accepted);
+      await recorder.record(decision('full'));
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('flush waits for what was queued; close refuses new records', async () => {
+    const { store, cleanup } = await tempStore();
+    try {
+      const gated = new GatedStore(store);
+      const recorder = new AuditRecorder(gated);
+      const ids = Array.from({ length: 20 }, () => decision('close'));
+      const pending = ids.map((r) => recorder.record(r));
+      let flushed = false;
+      const flushing = recorder.flush().then(() => (flushed = true));
+      await new Promise((r) => setTimeout(r, 10));
+      assert.equal(flushed, false);
+      gated.open();
+      await flushing;
+      for (const r of ids) assert.ok(await store.getDecision('close', r.decision_id));
+      await Promise.all(pending);
+      await recorder.close();
+      await assert.rejects(recorder.record(decision('close')), AuditClosedError);
+      await recorder.flush();
+    } finally {
+      await cleanup();
+    }
+  });
+});
