@@ -6,3 +6,4 @@ import './http';
 import './strings';
 import './types';
 import './casts';
+import './jwt';
