@@ -7,3 +7,4 @@ import './strings';
 import './types';
 import './casts';
 import './jwt';
+import './regex';
