@@ -8,3 +8,4 @@ import './types';
 import './casts';
 import './jwt';
 import './regex';
+import './glob';
