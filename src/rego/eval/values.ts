@@ -404,7 +404,8 @@ export function stringifyJSON(v: unknown, indent?: number): string {
   if (!containsBigint(v)) return JSON.stringify(v, null, indent);
   // Mark bigints, then strip the quotes around the marks.
   const text = JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `\u0002${x.toString()}\u0002` : x), indent);
-  return text.replace(/"\u0002(-?\d+)\u0002"/g, '$1');
+  // JSON.stringify escapes the mark as the six characters \u0002.
+  return text.replace(/"\\u0002(-?\d+)\\u0002"/g, '$1');
 }
 
 function containsBigint(v: unknown): boolean {
