@@ -1,0 +1,276 @@
+// JSON Schema built-ins: json.verify_schema and json.match_schema. Validation is ajv's (draft-07,
+// all errors, formats from ajv-formats, patterns compiled with re2 so a hostile pattern cannot
+// backtrack forever); results are reshaped into the messages of gojsonschema, the library OPA
+// uses, since policies match on them.
+
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import RE2 from 're2';
+import { RObject, RSet, type Value, fromJSON } from '../eval/values';
+import { BuiltinError, register } from './registry';
+
+const ajv = new Ajv({
+  allErrors: true,
+  strict: false,
+  logger: false,
+  code: { regExp: RE2 as unknown as NonNullable<NonNullable<ConstructorParameters<typeof Ajv>[0]>['code']>['regExp'] },
+});
+addFormats(ajv);
+
+const validators = new Map<string, ValidateFunction>();
+const MAX_CACHED_VALIDATORS = 256;
+
+/** A string operand must hold JSON text; an object is used as is. Rego-only types become JSON. */
+function loadJSON(v: Value): unknown {
+  if (typeof v === 'string') {
+    try {
+      return JSON.parse(v);
+    } catch {
+      throw new BuiltinError('invalid JSON string');
+    }
+  }
+  if (v instanceof RObject) return plainJSON(v);
+  throw new BuiltinError('wrong type, expected string or object');
+}
+
+function plainJSON(v: Value): unknown {
+  if (typeof v === 'bigint') return Number(v);
+  if (Array.isArray(v)) return v.map(plainJSON);
+  if (v instanceof RSet) return v.sorted().map(plainJSON);
+  if (v instanceof RObject) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of v.sortedEntries()) out[typeof k === 'string' ? k : JSON.stringify(plainJSON(k))] = plainJSON(x);
+    return out;
+  }
+  return v;
+}
+
+const JSON_TYPES = ['array', 'boolean', 'integer', 'number', 'null', 'object', 'string'];
+const SUBSCHEMA_MAPS = ['properties', 'patternProperties', 'definitions', '$defs', 'dependencies'];
+const SUBSCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'items'];
+const SUBSCHEMAS = ['items', 'additionalItems', 'additionalProperties', 'not', 'if', 'then', 'else', 'contains', 'propertyNames'];
+
+/** The schema errors gojsonschema reports for the `type` keyword, checked in every subschema. */
+function checkTypes(schema: unknown): void {
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return;
+  const s = schema as Record<string, unknown>;
+  if ('type' in s) {
+    const t = s.type;
+    const list = typeof t === 'string' ? [t] : Array.isArray(t) ? t : null;
+    if (list === null || list.some((x) => typeof x !== 'string')) {
+      throw new BuiltinError('Invalid type. Expected: string/array of strings, given: type');
+    }
+    const seen = new Set<string>();
+    for (const x of list as string[]) {
+      if (!JSON_TYPES.includes(x)) {
+        throw new BuiltinError(
+          `has a primitive type that is NOT VALID -- given: /${x}/ Expected valid values are:[${JSON_TYPES.join(' ')}]`,
+        );
+      }
+      if (seen.has(x)) throw new BuiltinError(`${x} type is duplicated`);
+      seen.add(x);
+    }
+  }
+  for (const k of SUBSCHEMA_MAPS) {
+    const m = s[k];
+    if (m !== null && typeof m === 'object' && !Array.isArray(m)) for (const x of Object.values(m)) checkTypes(x);
+  }
+  for (const k of SUBSCHEMA_LISTS) if (Array.isArray(s[k])) for (const x of s[k] as unknown[]) checkTypes(x);
+  for (const k of SUBSCHEMAS) checkTypes(s[k]);
+}
+
+/** Compiles a schema (cached by its text), or throws the schema's first error. */
+function compileSchema(schema: unknown): ValidateFunction {
+  const key = JSON.stringify(schema);
+  const cached = validators.get(key);
+  if (cached) return cached;
+  checkTypes(schema);
+  let target = schema;
+  // Draft-04/06 documents validate under draft-07 rules here; ajv only knows the draft-07 meta-schema.
+  if (target !== null && typeof target === 'object' && !Array.isArray(target) && '$schema' in target) {
+    const { $schema: _ignored, ...rest } = target as Record<string, unknown>;
+    target = rest;
+  }
+  let validate: ValidateFunction;
+  try {
+    validate = ajv.compile(target as object);
+  } catch (e) {
+    throw new BuiltinError(e instanceof Error ? e.message : String(e));
+  }
+  if (validators.size >= MAX_CACHED_VALIDATORS) validators.delete(validators.keys().next().value!);
+  validators.set(key, validate);
+  return validate;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ajv errors -> gojsonschema results {error, type, field, desc}
+
+interface SchemaError {
+  field: string;
+  type: string;
+  desc: string;
+}
+
+function fieldOf(instancePath: string): string {
+  if (instancePath === '') return '(root)';
+  return instancePath
+    .slice(1)
+    .split('/')
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .join('.');
+}
+
+function valueAt(doc: unknown, instancePath: string): unknown {
+  if (instancePath === '') return doc;
+  let cur: unknown = doc;
+  for (const raw of instancePath.slice(1).split('/')) {
+    const p = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[p] : undefined;
+  }
+  return cur;
+}
+
+function jsonTypeOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v;
+}
+
+const typeList = (t: unknown): string => (Array.isArray(t) ? (t.length > 1 ? `[${t.join(',')}]` : String(t[0])) : String(t));
+
+function describe(e: ErrorObject, doc: unknown): SchemaError {
+  const field = fieldOf(e.instancePath);
+  const p = e.params as Record<string, any>;
+  const err = (type: string, desc: string): SchemaError => ({ field, type, desc });
+  switch (e.keyword) {
+    case 'type':
+      return err('invalid_type', `Invalid type. Expected: ${typeList(p.type)}, given: ${jsonTypeOf(valueAt(doc, e.instancePath))}`);
+    case 'required':
+      return err('required', `${p.missingProperty} is required`);
+    case 'additionalProperties':
+      return err('additional_property_not_allowed', `Additional property ${p.additionalProperty} is not allowed`);
+    case 'enum':
+      return err('enum', `${field} must be one of the following: ${(p.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join(', ')}`);
+    case 'const':
+      return err('const', `${field} does not match: ${JSON.stringify(p.allowedValue)}`);
+    case 'minLength':
+      return err('string_gte', `String length must be greater than or equal to ${p.limit}`);
+    case 'maxLength':
+      return err('string_lte', `String length must be less than or equal to ${p.limit}`);
+    case 'minimum':
+      return err('number_gte', `Must be greater than or equal to ${p.limit}`);
+    case 'exclusiveMinimum':
+      return err('number_gt', `Must be greater than ${p.limit}`);
+    case 'maximum':
+      return err('number_lte', `Must be less than or equal to ${p.limit}`);
+    case 'exclusiveMaximum':
+      return err('number_lt', `Must be less than ${p.limit}`);
+    case 'multipleOf':
+      return err('multiple_of', `Must be a multiple of ${p.multipleOf}`);
+    case 'pattern':
+      return err('pattern', `Does not match pattern '${p.pattern}'`);
+    case 'format':
+      return err('format', `Does not match format '${p.format}'`);
+    case 'minItems':
+      return err('array_min_items', `Array must have at least ${p.limit} items`);
+    case 'maxItems':
+      return err('array_max_items', `Array must have at most ${p.limit} items`);
+    case 'uniqueItems':
+      return err('unique', `array items[${p.j},${p.i}] must be unique`);
+    case 'minProperties':
+      return err('array_min_properties', `Must have at least ${p.limit} properties`);
+    case 'maxProperties':
+      return err('array_max_properties', `Must have at most ${p.limit} properties`);
+    case 'dependencies':
+    case 'dependentRequired':
+      return err('missing_dependency', `Has a dependency on ${p.missingProperty}`);
+    case 'not':
+      return err('number_not', 'Must not validate the schema (not)');
+    case 'anyOf':
+      return err('number_any_of', 'Must validate at least one schema (anyOf)');
+    case 'oneOf':
+      return err('number_one_of', 'Must validate one and only one schema (oneOf)');
+    case 'if':
+      return p.failingKeyword === 'else'
+        ? err('condition_else', 'Must validate "else" as "if" was not valid')
+        : err('condition_then', 'Must validate "then" as "if" was valid');
+    case 'false schema':
+      return err('false', 'False always fails validation');
+    case 'contains':
+      return err('contains', 'At least one of the items must match');
+    case 'propertyNames':
+      return err('invalid_property_name', `Property name of "${p.propertyName}" does not match`);
+    case 'additionalItems':
+      return err('array_no_additional_items', 'No additional items allowed on array');
+    default:
+      return err(e.keyword, e.message ?? e.keyword);
+  }
+}
+
+/**
+ * gojsonschema reports a failed anyOf/oneOf followed by the errors of the closest branch only,
+ * where ajv reports every branch: keep the branch with the fewest errors.
+ */
+function arrange(errors: ErrorObject[]): ErrorObject[] {
+  const combinators = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+  const branchOf = (e: ErrorObject): { owner: ErrorObject; branch: string } | null => {
+    for (const c of combinators) {
+      if (c !== e && e.schemaPath.startsWith(c.schemaPath + '/')) {
+        return { owner: c, branch: e.schemaPath.slice(c.schemaPath.length + 1).split('/')[0] };
+      }
+    }
+    return null;
+  };
+  const out: ErrorObject[] = [];
+  for (const e of errors) {
+    if (branchOf(e) !== null) continue;
+    out.push(e);
+    if (e.keyword !== 'anyOf' && e.keyword !== 'oneOf') continue;
+    const branches = new Map<string, ErrorObject[]>();
+    for (const x of errors) {
+      const b = branchOf(x);
+      if (b === null || b.owner !== e) continue;
+      if (!branches.has(b.branch)) branches.set(b.branch, []);
+      branches.get(b.branch)!.push(x);
+    }
+    let best: ErrorObject[] | null = null;
+    for (const list of branches.values()) if (best === null || list.length < best.length) best = list;
+    if (best) out.push(...arrange(best));
+  }
+  return out;
+}
+
+function matchSchema(docValue: Value, schemaValue: Value): Value {
+  const doc = loadJSON(docValue);
+  const validate = compileSchema(loadJSON(schemaValue));
+  if (validate(doc)) return [true, []];
+  const results: Value[] = [];
+  for (const e of arrange(validate.errors ?? [])) {
+    const d = describe(e, doc);
+    results.push(fromJSON({ error: `${d.field}: ${d.desc}`, type: d.type, field: d.field, desc: d.desc }));
+  }
+  return [false, results];
+}
+
+register(
+  {
+    name: 'json.verify_schema',
+    args: ['object<string, any>|string'],
+    result: 'array<boolean|null|string>',
+    impl: ([schema]) => {
+      try {
+        compileSchema(loadJSON(schema));
+        return [true, null];
+      } catch (e) {
+        return [false, `jsonschema: ${e instanceof Error ? e.message : String(e)}`];
+      }
+    },
+  },
+  {
+    name: 'json.match_schema',
+    args: ['object<string, any>|string', 'object<string, any>|string'],
+    result: 'array<any>',
+    impl: ([doc, schema]) => matchSchema(doc, schema),
+  },
+);
