@@ -26,6 +26,7 @@ import {
   type ActiveBundle,
   type AgentStatus,
   type AgentStatusChange,
+  type BundleActivation,
   type BundleVersionMeta,
   type ChainState,
   type DecisionQuery,
@@ -51,6 +52,7 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
 class SqliteStore implements Store {
   private db: Database.Database;
   private ready = false;
+  private readonly activationListeners = new Set<(e: BundleActivation) => void>();
 
   constructor(
     file: string,
@@ -156,7 +158,27 @@ class SqliteStore implements Store {
         manifest: v.manifest,
       };
     });
-    return add.immediate();
+    const meta = add.immediate();
+    if (v.activate) this.activated({ tenant: v.tenant, bundle: v.bundle, version: meta.version });
+    return meta;
+  }
+
+  private activated(e: BundleActivation): void {
+    for (const cb of this.activationListeners) {
+      try {
+        cb(e);
+      } catch {
+        // The change is committed; a failing listener must not turn it into an error for the caller.
+      }
+    }
+  }
+
+  async onBundleActivated(cb: (e: BundleActivation) => void): Promise<() => Promise<void>> {
+    const listener = (e: BundleActivation) => cb(e);
+    this.activationListeners.add(listener);
+    return async () => {
+      this.activationListeners.delete(listener);
+    };
   }
 
   private setActive(tenant: string, bundle: string, version: number, at: string): void {
@@ -216,11 +238,15 @@ class SqliteStore implements Store {
       this.setActive(tenant, bundle, version, new Date().toISOString());
       return toMeta(r, true);
     });
-    return activate.immediate();
+    const meta = activate.immediate();
+    if (meta) this.activated({ tenant, bundle, version });
+    return meta;
   }
 
   async deactivateBundle(tenant: string, bundle: string): Promise<boolean> {
-    return this.stmt('DELETE FROM active_bundles WHERE tenant = ? AND bundle = ?').run(tenant, bundle).changes > 0;
+    const removed = this.stmt('DELETE FROM active_bundles WHERE tenant = ? AND bundle = ?').run(tenant, bundle).changes > 0;
+    if (removed) this.activated({ tenant, bundle });
+    return removed;
   }
 
   async listActiveBundles(tenant?: string): Promise<ActiveBundle[]> {

@@ -27,6 +27,13 @@ export interface BundleVersionMeta {
   active_version?: number;
 }
 
+/** A change of a bundle's active version; `version` is absent when the bundle was deactivated. */
+export interface BundleActivation {
+  tenant: string;
+  bundle: string;
+  version?: number;
+}
+
 export interface ActiveBundle {
   meta: BundleVersionMeta;
   /** The stored tar.gz. */
@@ -122,6 +129,11 @@ export interface Store {
   deactivateBundle(tenant: string, bundle: string): Promise<boolean>;
   /** Every active version of every tenant (or of one tenant), with archives, for building policy sets. */
   listActiveBundles(tenant?: string): Promise<ActiveBundle[]>;
+  /**
+   * Calls `cb` after an activation, rollback or deactivation has committed: on PostgreSQL in every
+   * process on the database (LISTEN/NOTIFY), on SQLite in this process. Resolves to an unsubscribe.
+   */
+  onBundleActivated(cb: (e: BundleActivation) => void): Promise<() => Promise<void>>;
 
   // Audit log: appended in batches (group commit); the store assigns seq and hash chain per tenant.
   appendDecisions(records: DecisionRecord[]): Promise<{ inserted: number; duplicates: number }>;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { verifyChain } from '../../src/audit/chain';
 import { GENESIS_HASH, chainHash, hashedText, classifyOutcome } from '../../src/store/decisions';
-import { ConflictError, InvalidArgumentError, NotFoundError, type DecisionRecord, type Store } from '../../src/store/types';
+import { ConflictError, InvalidArgumentError, NotFoundError, type BundleActivation, type DecisionRecord, type Store } from '../../src/store/types';
 
 export interface StoreHandle {
   store: Store;
@@ -142,6 +142,28 @@ export function storeContract(backend: string, open: () => Promise<StoreHandle>)
         await store.deleteTenant('reg-gone');
         assert.deepEqual(await store.listActiveBundles('reg-gone'), []);
         assert.deepEqual(await store.listBundleVersions('reg-gone', 'x'), []);
+      });
+
+      it('announces committed activations, rollbacks and deactivations to subscribers', async () => {
+        const seen: BundleActivation[] = [];
+        const unsubscribe = await store.onBundleActivated((e) => seen.push(e));
+        await store.addBundleVersion(bundleInput('reg-b', 'announced', Buffer.from('1'), false));
+        await store.addBundleVersion(bundleInput('reg-b', 'announced', Buffer.from('2'), true));
+        await store.activateBundleVersion('reg-b', 'announced', 1);
+        await store.activateBundleVersion('reg-b', 'announced', 7);
+        await store.deactivateBundle('reg-b', 'announced');
+        await store.deactivateBundle('reg-b', 'announced');
+        const deadline = Date.now() + 1000;
+        while (seen.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+        assert.deepEqual(seen, [
+          { tenant: 'reg-b', bundle: 'announced', version: 2 },
+          { tenant: 'reg-b', bundle: 'announced', version: 1 },
+          { tenant: 'reg-b', bundle: 'announced' },
+        ]);
+        await unsubscribe();
+        await store.activateBundleVersion('reg-b', 'announced', 2);
+        await new Promise((r) => setTimeout(r, 50));
+        assert.equal(seen.length, 3);
       });
 
       it('numbers concurrent uploads without gaps or repeats', async () => {

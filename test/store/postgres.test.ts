@@ -1,0 +1,127 @@
+// Runs the store contract against the real PostgreSQL server named by ARBITER_TEST_POSTGRES_URL
+// (CI sets it; see .ci/run), in a schema per test run that is dropped afterwards.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Client } from 'pg';
+import { openPostgresStore } from '../../src/store/postgres';
+import { loadMigrations, migrationsDir } from '../../src/store/migrations';
+import { verifyChain } from '../../src/audit/chain';
+import type { BundleActivation, Store } from '../../src/store/types';
+import { storeContract } from './contract';
+
+const url = process.env.ARBITER_TEST_POSTGRES_URL;
+const SKIP = url ? false : 'skipped: ARBITER_TEST_POSTGRES_URL is not set (CI sets it; e.g. postgres://postgres@127.0.0.1:5432/test)';
+const run = promisify(execFile);
+
+const schemas: string[] = [];
+function newSchema(): string {
+  const s = `arbiter_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  schemas.push(s);
+  return s;
+}
+
+async function dropSchemas(): Promise<void> {
+  if (!url || schemas.length === 0) return;
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  for (const s of schemas.splice(0)) await c.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+  await c.end();
+}
+
+if (!url) {
+  describe('Store contract: postgres', { skip: SKIP }, () => {
+    it('runs against a real PostgreSQL server', () => undefined);
+  });
+} else {
+  after(dropSchemas);
+
+  storeContract('postgres', async () => {
+    const store = openPostgresStore(url, { schema: newSchema() });
+    await store.init();
+    return { store, cleanup: () => store.close() };
+  });
+
+  describe('PostgreSQL store specifics', () => {
+    it('applies migrations once when several replicas start together', async () => {
+      const schema = newSchema();
+      const stores = Array.from({ length: 4 }, () => openPostgresStore(url, { schema, maxConnections: 2 }));
+      try {
+        await Promise.all(stores.map((s) => s.init()));
+        await stores[0].createTenant({ id: 'shared', name: 'Shared' });
+        assert.equal((await stores[3].getTenant('shared'))?.name, 'Shared');
+        const c = new Client({ connectionString: url });
+        await c.connect();
+        const applied = (await c.query(`SELECT version, name FROM "${schema}".schema_migrations ORDER BY version`)).rows;
+        await c.end();
+        assert.deepEqual(applied, loadMigrations(migrationsDir('postgres')).map((m) => ({ version: m.version, name: m.name })));
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+      }
+    });
+
+    it('keeps one gapless, verifiable chain with writers in several processes', async () => {
+      const schema = newSchema();
+      const store = openPostgresStore(url, { schema });
+      await store.init();
+      try {
+        const writer = join(__dirname, 'fixtures', 'pg-writer.ts');
+        const outputs = await Promise.all(
+          [0, 1, 2].map(() => run(process.execPath, ['--import', 'tsx', writer, url, schema, 'multi', '400'], { timeout: 60_000 })),
+        );
+        assert.deepEqual(outputs.map((o) => o.stdout.trim()), ['done 400', 'done 400', 'done 400']);
+        assert.deepEqual(await verifyChain(store, 'multi'), { valid: true, records: 1200 });
+        const writers = new Set<string>();
+        for await (const r of store.iterateDecisions('multi')) writers.add(r.principal);
+        assert.equal(writers.size, 3);
+      } finally {
+        await store.close();
+      }
+    });
+
+    describe('onBundleActivated', () => {
+      let a: Store;
+      let b: Store;
+      before(async () => {
+        const schema = newSchema();
+        a = openPostgresStore(url, { schema });
+        b = openPostgresStore(url, { schema });
+        await a.init();
+        await b.init();
+      });
+      after(async () => {
+        await a.close();
+        await b.close();
+      });
+
+      it('tells every replica about activations, rollbacks and deactivations once committed', async () => {
+        const seen: BundleActivation[] = [];
+        const unsubscribe = await a.onBundleActivated((e) => seen.push(e));
+        const waitFor = async (n: number) => {
+          const deadline = Date.now() + 1000;
+          while (seen.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+          assert.equal(seen.length, n, `expected ${n} notifications within 1 s, got ${JSON.stringify(seen)}`);
+        };
+        await b.createTenant({ id: 'notify', name: 'N' });
+        const v = { tenant: 'notify', bundle: 'main', revision: '', digest: 'sha256:x', size: 1, created_by: 't', manifest: {}, archive: Buffer.from('x') };
+        await b.addBundleVersion({ ...v, activate: false });
+        await b.addBundleVersion({ ...v, activate: true });
+        await waitFor(1);
+        assert.deepEqual(seen[0], { tenant: 'notify', bundle: 'main', version: 2 });
+        await b.activateBundleVersion('notify', 'main', 1);
+        await b.deactivateBundle('notify', 'main');
+        await waitFor(3);
+        assert.deepEqual(seen.slice(1), [{ tenant: 'notify', bundle: 'main', version: 1 }, { tenant: 'notify', bundle: 'main' }]);
+        // Nothing is announced for a version that does not exist.
+        assert.equal(await b.activateBundleVersion('notify', 'main', 9), undefined);
+        await unsubscribe();
+        await b.activateBundleVersion('notify', 'main', 2);
+        await new Promise((r) => setTimeout(r, 100));
+        assert.equal(seen.length, 3);
+      });
+    });
+  });
+}
