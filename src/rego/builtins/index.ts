@@ -19,3 +19,5 @@ import './graph';
 import './net';
 import './jsonschema';
 import './glob';
+import './time';
+import './encoding';
