@@ -426,7 +426,7 @@ export function parseJSON(text: string): Value {
 /** JSON.parse that keeps big integers as bigint (a string scan marks them first). */
 function parseJSONExact(text: string): unknown {
   const marked = text.replace(/("(?:[^"\\]|\\.)*")|(-?\d{16,})(?![\d.eE])/g, (m, str, big) =>
-    str !== undefined ? str : `"\u0002${big}"`,
+    str !== undefined ? str : `"\\u0002${big}"`,
   );
   return JSON.parse(marked, (_k, x) =>
     typeof x === 'string' && x.charCodeAt(0) === 2 ? normNumber(BigInt(x.slice(1))) : x,
