@@ -8,10 +8,9 @@
 // (strict-builtin-errors), its clock, and print() routed to a callback instead of stdout.
 
 import { LoadedPolicy } from '@open-policy-agent/opa-wasm';
-import '../rego/builtins/index';
-import { BuiltinTypeError, lookupBuiltin, type BuiltinContext } from '../rego/builtins/registry';
+import type { BuiltinContext } from '../rego/builtins/registry';
 import { RegoError, type Location, type RegoErrorCode } from '../rego/errors';
-import { parseJSON, stringifyJSON, toJSON, type Value } from '../rego/eval/values';
+import { stringifyJSON } from '../rego/eval/values';
 import { Wasm, type WasmExports, type WasmGlobal, type WasmImports, type WasmMemory, type WasmModule } from './wasm-api';
 
 export interface WasmRuntimeOptions {
@@ -106,7 +105,7 @@ export function toRegoError(e: unknown): RegoError {
 }
 
 /** One evaluation's state, visible to the host built-ins it calls. */
-class EvalContext implements BuiltinContext {
+export class EvalContext implements BuiltinContext {
   readonly nowNs: bigint;
   readonly strict: boolean;
   readonly cache = new Map<string, unknown>();
@@ -131,6 +130,15 @@ class EvalContext implements BuiltinContext {
   }
 }
 
+/**
+ * Answers the module's host built-in calls. Arguments and result cross as JSON text, as in OPA's
+ * own SDKs; undefined means the call has no result. Throws RegoError to fail the evaluation.
+ */
+export interface BuiltinHost {
+  provides(name: string): boolean;
+  call(name: string, args: string[], ctx: EvalContext): string | undefined;
+}
+
 const utf8 = new TextDecoder();
 const noPrint = (): void => {};
 
@@ -151,6 +159,7 @@ export class WasmRuntime {
   constructor(
     module: WasmModule,
     data: unknown,
+    private readonly host: BuiltinHost,
     private readonly options: WasmRuntimeOptions = {},
   ) {
     const importProblems = checkImports(module);
@@ -189,9 +198,9 @@ export class WasmRuntime {
     }
   }
 
-  /** Built-ins the module needs that Arbiter's registry does not have. */
+  /** Built-ins the module needs that the host does not provide. */
   missingBuiltins(): string[] {
-    return this.builtins.filter((name) => lookupBuiltin(name) === undefined);
+    return this.builtins.filter((name) => !this.host.provides(name));
   }
 
   setData(data: unknown): void {
@@ -247,27 +256,14 @@ export class WasmRuntime {
     return utf8.decode(bytes.subarray(addr, end));
   }
 
-  /** Answers opa_builtinN: arguments and result cross as JSON text, as in OPA's own SDKs. */
+  /** Answers opa_builtinN through the host. */
   private callBuiltin(id: number, argAddrs: number[]): number {
-    const name = this.builtinById.get(id) ?? `#${id}`;
-    const decl = lookupBuiltin(name);
     const ctx = this.current;
-    if (!decl || !ctx) throw new RegoError('eval_builtin_error', `${name}: built-in function not provided by Arbiter`);
-    ctx.checkBudget();
-    const args = argAddrs.map((addr) => parseJSON(this.readString(this.memory, this.exports.opa_json_dump(addr))));
-    let out: Value | Value[] | undefined;
-    try {
-      out = decl.impl(args, ctx);
-    } catch (e) {
-      if (e instanceof RegoError) throw e;
-      const code: RegoErrorCode = e instanceof BuiltinTypeError ? 'eval_type_error' : 'eval_builtin_error';
-      const err = new RegoError(code, `${name}: ${(e as Error).message}`);
-      if (ctx.strict) throw err;
-      return 0; // undefined, as OPA does with built-in errors outside strict mode
-    }
-    if (out === undefined) return 0;
-    if (decl.relation) throw new RegoError('eval_builtin_error', `${name}: relations cannot be called from Wasm`);
-    return this.loadJSON(stringifyJSON(toJSON(out as Value)));
+    if (!ctx) throw new RegoError('eval_internal_error', 'wasm: built-in called outside an evaluation');
+    const name = this.builtinById.get(id) ?? `#${id}`;
+    const args = argAddrs.map((addr) => this.readString(this.memory, this.exports.opa_json_dump(addr)));
+    const result = this.host.call(name, args, ctx);
+    return result === undefined ? 0 : this.loadJSON(result);
   }
 
   private loadJSON(text: string): number {

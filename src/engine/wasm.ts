@@ -10,11 +10,12 @@
 // docs/wasm.md has the measurements behind this choice.
 
 import { extname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { RegoError } from '../rego/errors';
-import { WasmModuleError, WasmRuntime, type WasmEvalOptions, type WasmRuntimeOptions } from './wasm-runtime';
 import { Wasm, type WasmModule } from './wasm-api';
-import type { WorkerInit, WorkerReply, WorkerRequest } from './wasm-worker';
+import { registryHost } from './wasm-host';
+import { EvalContext, WasmModuleError, WasmRuntime, type WasmEvalOptions, type WasmRuntimeOptions } from './wasm-runtime';
+import type { BuiltinReply, WorkerInit, WorkerReply, WorkerRequest } from './wasm-worker';
 
 export { WasmModuleError, type WasmEvalOptions, type WasmRuntimeOptions } from './wasm-runtime';
 
@@ -35,6 +36,7 @@ export interface WasmPolicy {
 export interface WasmProblem {
   file?: string;
   message: string;
+  code: 'bundle_error';
 }
 
 /**
@@ -48,10 +50,10 @@ export async function loadWasmModule(bytes: Buffer, data: unknown, options: Wasm
   } catch (e) {
     throw new WasmModuleError(`not a valid WebAssembly module: ${(e as Error).message}`);
   }
-  const runtime = new WasmRuntime(module, data, options);
+  const runtime = new WasmRuntime(module, data, registryHost, options);
   const missing = runtime.missingBuiltins();
   if (missing.length > 0) throw new WasmModuleError(missingBuiltinsMessage(missing));
-  const isolated = new IsolatedEvaluator({ bytes: new Uint8Array(bytes), data, options: withoutPrint(options) }, options.print);
+  const isolated = new IsolatedEvaluator(new Uint8Array(bytes), data, options);
   return {
     entrypoints: runtime.entrypoints,
     builtins: runtime.builtins,
@@ -75,25 +77,27 @@ export function validateWasm(bytes: Buffer, declaredEntrypoints: string[], file 
   try {
     module = new Wasm.Module(bytes);
   } catch (e) {
-    return [{ file, message: `not a valid WebAssembly module: ${(e as Error).message}` }];
+    return [problem(file, `not a valid WebAssembly module: ${(e as Error).message}`)];
   }
   let runtime: WasmRuntime;
   try {
-    runtime = new WasmRuntime(module, {});
+    runtime = new WasmRuntime(module, {}, registryHost);
   } catch (e) {
-    return [{ file, message: (e as Error).message }];
+    return [problem(file, (e as Error).message)];
   }
-  const problems: WasmProblem[] = runtime.missingBuiltins().map((name) => ({ file, message: missingBuiltinsMessage([name]) }));
+  const problems: WasmProblem[] = runtime.missingBuiltins().map((name) => problem(file, missingBuiltinsMessage([name])));
   for (const declared of declaredEntrypoints) {
     const entrypoint = declared.replace(/^\/+|\/+$/g, '');
     if (!runtime.entrypoints.includes(entrypoint)) {
-      problems.push({
-        file,
-        message: `manifest declares entrypoint "${entrypoint}", which the module does not export (it exports: ${runtime.entrypoints.join(', ') || 'none'})`,
-      });
+      const exported = runtime.entrypoints.join(', ') || 'none';
+      problems.push(problem(file, `manifest declares entrypoint "${entrypoint}", which the module does not export (it exports: ${exported})`));
     }
   }
   return problems;
+}
+
+function problem(file: string, message: string): WasmProblem {
+  return { file, message, code: 'bundle_error' };
 }
 
 function missingBuiltinsMessage(names: string[]): string {
@@ -103,13 +107,10 @@ function missingBuiltinsMessage(names: string[]): string {
     : `needs built-in functions ${list}, which Arbiter does not provide`;
 }
 
-function withoutPrint(options: WasmRuntimeOptions): Omit<WasmRuntimeOptions, 'print'> {
-  const { memoryPages, env } = options;
-  return { memoryPages, env };
-}
-
 interface Pending {
   request: WorkerRequest;
+  /** Context of the host built-ins this evaluation calls, made when it starts running. */
+  context?: EvalContext;
   calledAt: number;
   timer?: NodeJS.Timeout;
   resolve(result: unknown): void;
@@ -126,13 +127,16 @@ let nextRequestId = 1;
  */
 class IsolatedEvaluator {
   private worker: Worker | null = null;
+  private signal = new Int32Array(new SharedArrayBuffer(4));
+  private replies: MessagePort | null = null;
   private readonly queue: Pending[] = [];
   private running: Pending | null = null;
   private closed = false;
 
   constructor(
-    private readonly init: WorkerInit,
-    private readonly print?: (message: string) => void,
+    private readonly bytes: Uint8Array,
+    private readonly data: unknown,
+    private readonly options: WasmRuntimeOptions,
   ) {}
 
   evaluate(entrypoint: string, input: unknown, opts: WasmEvalOptions): Promise<unknown | undefined> {
@@ -168,16 +172,24 @@ class IsolatedEvaluator {
     worker.ref();
     const { timeoutMs } = pending.request.opts;
     const remaining = timeoutMs === undefined ? undefined : Math.max(0, timeoutMs - (performance.now() - pending.calledAt));
+    pending.context = new EvalContext({ ...pending.request.opts, timeoutMs: remaining }, this.options.env ?? {}, this.print);
     worker.postMessage({ ...pending.request, opts: { ...pending.request.opts, timeoutMs: remaining } });
   }
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
+    const signal = new SharedArrayBuffer(4);
+    const channel = new MessageChannel();
+    const { memoryPages, env } = this.options;
+    const init: WorkerInit = { bytes: this.bytes, data: this.data, options: { memoryPages, env }, signal, replies: channel.port1 };
+    const settings = { workerData: init, transferList: [channel.port1] };
     const worker =
       extname(WORKER_FILE) === '.ts'
         ? // from source (tests, benchmarks): Worker cannot load .ts itself, tsx's require hook can
-          new Worker(`require('tsx/cjs'); require(${JSON.stringify(WORKER_FILE)});`, { eval: true, workerData: this.init })
-        : new Worker(WORKER_FILE, { workerData: this.init });
+          new Worker(`require('tsx/cjs'); require(${JSON.stringify(WORKER_FILE)});`, { ...settings, eval: true })
+        : new Worker(WORKER_FILE, settings);
+    this.signal = new Int32Array(signal);
+    this.replies = channel.port2;
     worker.on('message', (reply: WorkerReply) => this.onReply(worker, reply));
     worker.on('error', (e) => this.onWorkerFailure(worker, `wasm worker failed: ${e.message}`));
     worker.on('exit', (code) => this.onWorkerFailure(worker, `wasm worker exited with code ${code}`));
@@ -188,7 +200,11 @@ class IsolatedEvaluator {
   private onReply(worker: Worker, reply: WorkerReply): void {
     if (worker !== this.worker) return;
     if ('print' in reply) {
-      this.print?.(reply.print);
+      this.print(reply.print);
+      return;
+    }
+    if ('call' in reply) {
+      this.answerBuiltinCall(reply.call.name, reply.call.args);
       return;
     }
     if ('initError' in reply) {
@@ -206,6 +222,23 @@ class IsolatedEvaluator {
     }
     if (this.queue.length === 0) worker.unref();
     this.dispatch();
+  }
+
+  private readonly print = (message: string): void => this.options.print?.(message);
+
+  private answerBuiltinCall(name: string, args: string[]): void {
+    const context = this.running?.context;
+    let reply: BuiltinReply;
+    try {
+      if (!context) throw new RegoError('eval_internal_error', `wasm: built-in call ${name} outside an evaluation`);
+      reply = { result: registryHost.call(name, args, context) };
+    } catch (e) {
+      const err = e instanceof RegoError ? e : new RegoError('eval_builtin_error', `${name}: ${(e as Error).message}`);
+      reply = { error: { code: err.code, message: err.rawMessage, location: err.location } };
+    }
+    this.replies!.postMessage(reply);
+    Atomics.store(this.signal, 0, 1);
+    Atomics.notify(this.signal, 0);
   }
 
   /** The worker died on its own: fail what it was running, keep serving the rest with a new one. */
