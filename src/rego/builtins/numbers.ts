@@ -59,6 +59,7 @@ function addDecimal(a: Decimal, b: Decimal): Decimal {
 
 function decimalToNumber(d: Decimal): number {
   const n = Number(`${d.mant}e${d.exp}`);
+  if (!Number.isFinite(n)) throw new BuiltinError('result is beyond the range of 64-bit floating-point numbers');
   return n === 0 ? 0 : n;
 }
 

@@ -1,0 +1,101 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { toJSON } from '../../../src/rego/eval/values';
+import { assertError, call, v } from './collection-helpers';
+
+const json = (x: unknown): unknown => toJSON(x as never);
+const idSchema = { properties: { id: { type: 'integer' } }, required: ['id'] };
+
+test('json.verify_schema accepts valid schemas as objects or JSON text', () => {
+  assert.deepEqual(json(call('json.verify_schema', '{"type": "boolean"}')), [true, null]);
+  assert.deepEqual(json(call('json.verify_schema', v({ type: 'boolean' }))), [true, null]);
+  assert.deepEqual(json(call('json.verify_schema', v({ $schema: 'http://json-schema.org/draft-04/schema#', type: 'object' }))), [true, null]);
+});
+
+test('json.verify_schema reports invalid schemas with gojsonschema wording', () => {
+  const message =
+    'jsonschema: has a primitive type that is NOT VALID -- given: /unknown_type/ Expected valid values are:[array boolean integer number null object string]';
+  assert.deepEqual(json(call('json.verify_schema', '{"type": "unknown_type"}')), [false, message]);
+  assert.deepEqual(json(call('json.verify_schema', v({ properties: { a: { items: { type: 'unknown_type' } } } }))), [false, message]);
+  assert.deepEqual(json(call('json.verify_schema', v({ type: ['string', 'string'] }))), [false, 'jsonschema: string type is duplicated']);
+  assert.deepEqual(json(call('json.verify_schema', '{"type": ')), [false, 'jsonschema: invalid JSON string']);
+  const [ok, text] = json(call('json.verify_schema', v({ minLength: -1 }))) as [boolean, string];
+  assert.equal(ok, false);
+  assert.match(text, /^jsonschema: /);
+});
+
+test('json.match_schema validates documents and describes each failure', () => {
+  assert.deepEqual(json(call('json.match_schema', v({ id: 5 }), v(idSchema))), [true, []]);
+  assert.deepEqual(json(call('json.match_schema', '{"id": 5}', JSON.stringify(idSchema))), [true, []]);
+  assert.deepEqual(json(call('json.match_schema', v({ id: 'foo' }), v(idSchema))), [
+    false,
+    [
+      {
+        desc: 'Invalid type. Expected: integer, given: string',
+        error: 'id: Invalid type. Expected: integer, given: string',
+        field: 'id',
+        type: 'invalid_type',
+      },
+    ],
+  ]);
+  const [valid, errors] = json(call('json.match_schema', v({ a: { b: [1, 'x'] } }), v({
+    required: ['c'],
+    properties: { a: { properties: { b: { items: { type: 'number' } } } } },
+  }))) as [boolean, { field: string; type: string; error: string }[]];
+  assert.equal(valid, false);
+  assert.deepEqual(errors.map((e) => e.error).sort(), [
+    '(root): c is required',
+    'a.b.1: Invalid type. Expected: number, given: string',
+  ]);
+});
+
+test('json.match_schema maps common keywords to gojsonschema result types', () => {
+  const schema = {
+    properties: {
+      color: { enum: ['red', 'green'] },
+      name: { type: 'string', minLength: 3, pattern: '^[a-z]+$' },
+      n: { minimum: 10, multipleOf: 5 },
+      tags: { type: 'array', uniqueItems: true, maxItems: 2 },
+    },
+    additionalProperties: false,
+  };
+  const [, errors] = json(call('json.match_schema', v({ color: 'blue', name: 'A', n: 3, tags: [1, 1, 2], extra: 1 }), v(schema))) as [
+    boolean,
+    { type: string; desc: string }[],
+  ];
+  const byType = new Map(errors.map((e) => [e.type, e.desc]));
+  assert.equal(byType.get('enum'), 'color must be one of the following: "red", "green"');
+  assert.equal(byType.get('string_gte'), 'String length must be greater than or equal to 3');
+  assert.equal(byType.get('pattern'), "Does not match pattern '^[a-z]+$'");
+  assert.equal(byType.get('number_gte'), 'Must be greater than or equal to 10');
+  assert.equal(byType.get('multiple_of'), 'Must be a multiple of 5');
+  assert.equal(byType.get('unique'), 'array items[0,1] must be unique');
+  assert.equal(byType.get('array_max_items'), 'Array must have at most 2 items');
+  assert.equal(byType.get('additional_property_not_allowed'), 'Additional property extra is not allowed');
+});
+
+test('json.match_schema keeps only the closest branch of a failed anyOf', () => {
+  const schema = { anyOf: [{ required: ['a', 'b', 'c'] }, { required: ['d'] }] };
+  const [, errors] = json(call('json.match_schema', v({ a: 1 }), v(schema))) as [boolean, { error: string }[]];
+  assert.deepEqual(errors.map((e) => e.error), ['(root): Must validate at least one schema (anyOf)', '(root): d is required']);
+});
+
+test('json.match_schema patterns run on RE2, so a catastrophic pattern finishes', () => {
+  const schema = { properties: { s: { type: 'string', pattern: '^(a+)+$' } } };
+  const started = Date.now();
+  const [valid] = json(call('json.match_schema', v({ s: 'a'.repeat(40) + 'b' }), v(schema))) as [boolean];
+  assert.equal(valid, false);
+  assert.ok(Date.now() - started < 2000);
+});
+
+test('json.match_schema fails on an invalid schema or operand', () => {
+  assertError(
+    'BuiltinError',
+    'has a primitive type that is NOT VALID -- given: /unknown/ Expected valid values are:[array boolean integer number null object string]',
+    'json.match_schema',
+    v({ id: 'foo' }),
+    v({ properties: { id: { type: 'unknown' } } }),
+  );
+  assertError('BuiltinError', 'invalid JSON string', 'json.match_schema', '{', v({}));
+  assertError('BuiltinError', 'wrong type, expected string or object', 'json.match_schema', [1], v({}));
+});
