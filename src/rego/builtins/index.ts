@@ -21,3 +21,4 @@ import './jsonschema';
 import './glob';
 import './time';
 import './encoding';
+import './units';
