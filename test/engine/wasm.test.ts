@@ -118,9 +118,9 @@ for (const abiMinor of [1, 2] as const) {
 describe('Wasm data', () => {
   it('evaluates against the data it was loaded with', async () => {
     const bytes = await buildFixtureWasm();
-    const carolAdmin = await loadWasmModule(bytes, { example: { admins: ['carol'] } });
+    const carolAdmin = await loadWasmModule(bytes, { acl: { admins: ['carol'] } });
     const noData = await loadWasmModule(bytes, undefined);
-    const bigNumbers = await loadWasmModule(bytes, { example: { admins: [12345678901234567890n, 'dave'] } });
+    const bigNumbers = await loadWasmModule(bytes, { acl: { admins: [12345678901234567890n, 'dave'] } });
     try {
       assert.equal(carolAdmin.evaluate('example/allow', { user: 'carol' }), true);
       assert.equal(carolAdmin.evaluate('example/allow', { user: 'alice' }), false);
