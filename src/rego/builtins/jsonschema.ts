@@ -50,7 +50,7 @@ const SUBSCHEMA_MAPS = ['properties', 'patternProperties', 'definitions', '$defs
 const SUBSCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'items'];
 const SUBSCHEMAS = ['items', 'additionalItems', 'additionalProperties', 'not', 'if', 'then', 'else', 'contains', 'propertyNames'];
 
-/** The schema errors gojsonschema reports for the `type` keyword, checked in every subschema. */
+/** Schema errors that gojsonschema words in its own way (`type`, `pattern`), checked in every subschema. */
 function checkTypes(schema: unknown): void {
   if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return;
   const s = schema as Record<string, unknown>;
@@ -69,6 +69,13 @@ function checkTypes(schema: unknown): void {
       }
       if (seen.has(x)) throw new BuiltinError(`${x} type is duplicated`);
       seen.add(x);
+    }
+  }
+  if (typeof s.pattern === 'string') {
+    try {
+      new RE2(s.pattern, 'u');
+    } catch {
+      throw new BuiltinError('pattern must be a valid regex');
     }
   }
   for (const k of SUBSCHEMA_MAPS) {
@@ -91,6 +98,7 @@ function compileSchema(schema: unknown): ValidateFunction {
     const { $schema: _ignored, ...rest } = target as Record<string, unknown>;
     target = rest;
   }
+  if (!ajv.validateSchema(target as object)) throw new BuiltinError(describeSchemaError(ajv.errors![0]));
   let validate: ValidateFunction;
   try {
     validate = ajv.compile(target as object);
@@ -100,6 +108,20 @@ function compileSchema(schema: unknown): ValidateFunction {
   if (validators.size >= MAX_CACHED_VALIDATORS) validators.delete(validators.keys().next().value!);
   validators.set(key, validate);
   return validate;
+}
+
+/** A meta-schema violation in gojsonschema's words, where it has words for it. */
+function describeSchemaError(e: ErrorObject): string {
+  const key = e.instancePath.split('/').pop()!.replace(/~1/g, '/').replace(/~0/g, '~');
+  const p = e.params as Record<string, any>;
+  if (e.keyword === 'minimum' && p.limit === 0) return `${key} must be greater than or equal to 0`;
+  if (e.keyword === 'exclusiveMinimum' && p.limit === 0) return `${key} must be strictly greater than 0`;
+  if (e.keyword === 'uniqueItems') return `${key} items must be unique`;
+  if (e.keyword === 'type') {
+    const type = String(p.type);
+    return `${key} must be of ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
+  }
+  return `${key} ${e.message}`;
 }
 
 // ---------------------------------------------------------------------------------------------
