@@ -21,4 +21,7 @@ import './jsonschema';
 import './glob';
 import './time';
 import './encoding';
+import './comparison';
+import './arithmetic';
+import './internal';
 import './units';

@@ -175,7 +175,7 @@ export class RObject {
     if (this.sortedCache === null) {
       const out: [Value, Value][] = [];
       for (const [k, v] of this.vals) out.push([this.decodeKey(k), v]);
-      if (this.otherKeys === null) out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      if (this.otherKeys === null) out.sort((a, b) => ((a[0] as string) < (b[0] as string) ? -1 : (a[0] as string) > (b[0] as string) ? 1 : 0));
       else out.sort((a, b) => compare(a[0], b[0]));
       this.sortedCache = out;
     }
