@@ -25,3 +25,5 @@ import './comparison';
 import './arithmetic';
 import './internal';
 import './units';
+import './semver';
+import './uuid';
