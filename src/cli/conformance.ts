@@ -1,0 +1,182 @@
+// Runs OPA's YAML conformance cases against the engine.
+//
+//   npm run conformance -- [--json] <files or folders...>
+//
+// A case passes when its result rows equal `want_result` as an unordered set of rows (each
+// binding converted to JSON, sets as sorted arrays; `sort_bindings` sorts array values first),
+// or when it fails with the wanted error code and/or a message containing `want_error`.
+// Modules of cases under a `v0/` folder are Rego v0 syntax, all others v1.
+
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import YAML from 'yaml';
+import { compileModules, compare, fromJSON, RegoError, stringifyJSON, toJSON, type Value } from '../rego';
+
+export interface CaseResult {
+  file: string;
+  note: string;
+  status: 'passed' | 'failed' | 'errored';
+  reason?: string;
+}
+
+export interface ConformanceReport {
+  total: number;
+  passed: number;
+  failed: number;
+  cases: CaseResult[];
+}
+
+interface Case {
+  note: string;
+  modules?: string[];
+  data?: unknown;
+  input?: unknown;
+  input_term?: string;
+  query: string;
+  want_result?: Record<string, unknown>[];
+  want_defined?: boolean;
+  want_error_code?: string;
+  want_error?: string;
+  sort_bindings?: boolean;
+  strict_error?: boolean;
+  env?: Record<string, string>;
+}
+
+export function collectFiles(paths: string[]): string[] {
+  const out: string[] = [];
+  const walk = (p: string): void => {
+    if (statSync(p).isDirectory()) {
+      for (const n of readdirSync(p).sort()) walk(join(p, n));
+    } else if (p.endsWith('.yaml') || p.endsWith('.yml')) out.push(p);
+  };
+  for (const p of paths) walk(p);
+  return out;
+}
+
+function canonical(row: Record<string, unknown>, sortArrays: boolean): string {
+  const keys = Object.keys(row).sort();
+  const obj: Record<string, unknown> = {};
+  for (const k of keys) {
+    let v = row[k] as Value;
+    if (sortArrays && Array.isArray(v)) v = [...v].sort(compare);
+    obj[k] = toJSON(v);
+  }
+  return stringifyJSON(obj);
+}
+
+function describeError(e: unknown): string {
+  if (e instanceof RegoError) return e.errors.map((x) => `${x.code}: ${x.message}`).join('; ');
+  return `internal: ${(e as Error)?.stack ?? String(e)}`;
+}
+
+export function runCase(c: Case, file: string, regoVersion: 0 | 1): CaseResult {
+  const base = { file, note: c.note };
+  const wantsError = c.want_error_code !== undefined || c.want_error !== undefined;
+  let rows: Record<string, Value>[];
+  try {
+    const policy = compileModules(
+      (c.modules ?? []).map((source, i) => ({ file: `module-${i}.rego`, source, regoVersion })),
+    );
+    let input: Value | undefined;
+    if (c.input_term !== undefined) {
+      const r = compileModules([]).query(`__input__ := ${c.input_term}`);
+      input = r[0]?.__input__;
+    } else if (c.input !== undefined) input = fromJSON(c.input);
+    rows = policy.query(c.query, {
+      input,
+      data: fromJSON(c.data ?? {}),
+      strictBuiltinErrors: c.strict_error === true,
+      env: c.env ?? {},
+      timeoutMs: 5000,
+    });
+  } catch (e) {
+    if (!wantsError) return { ...base, status: e instanceof RegoError ? 'failed' : 'errored', reason: `unexpected error: ${describeError(e)}` };
+    if (!(e instanceof RegoError)) return { ...base, status: 'errored', reason: `want ${c.want_error_code ?? c.want_error}, got ${describeError(e)}` };
+    const codeOk = c.want_error_code === undefined || e.errors.some((x) => x.code === c.want_error_code);
+    const msgOk = !c.want_error || e.errors.some((x) => x.message.includes(c.want_error!) || `${x.code}: ${x.message}`.includes(c.want_error!));
+    if (codeOk && msgOk) return { ...base, status: 'passed' };
+    return { ...base, status: 'failed', reason: `want error ${c.want_error_code ?? ''} "${c.want_error ?? ''}", got ${describeError(e)}` };
+  }
+  if (wantsError) {
+    return { ...base, status: 'failed', reason: `want error ${c.want_error_code ?? ''} "${c.want_error ?? ''}", got ${rows.length} rows` };
+  }
+  if (c.want_defined !== undefined) {
+    const defined = rows.length > 0;
+    return defined === c.want_defined
+      ? { ...base, status: 'passed' }
+      : { ...base, status: 'failed', reason: `want defined=${c.want_defined}, got ${defined}` };
+  }
+  const want = (c.want_result ?? []).map((r) => {
+    const row: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(r ?? {})) row[k] = fromJSON(v);
+    return canonical(row, c.sort_bindings === true);
+  });
+  const got = rows.map((r) => canonical(r, c.sort_bindings === true));
+  const ws = [...want].sort();
+  const gs = [...got].sort();
+  const same = ws.length === gs.length && ws.every((w, i) => w === gs[i]);
+  if (same) return { ...base, status: 'passed' };
+  const show = (xs: string[]) => (xs.length > 6 ? `[${xs.slice(0, 6).join(', ')}, ... ${xs.length} rows]` : `[${xs.join(', ')}]`);
+  return { ...base, status: 'failed', reason: `want ${show(ws)}, got ${show(gs)}` };
+}
+
+export function runFiles(files: string[], root = process.cwd()): ConformanceReport {
+  const cases: CaseResult[] = [];
+  for (const file of files) {
+    const rel = relative(root, file);
+    const regoVersion: 0 | 1 = /(^|[\\/])v0[\\/]/.test(file) ? 0 : 1;
+    let doc: { cases?: Case[] };
+    try {
+      doc = YAML.parse(readFileSync(file, 'utf8'), { intAsBigInt: true }) as { cases?: Case[] };
+    } catch (e) {
+      cases.push({ file: rel, note: '(file)', status: 'errored', reason: `cannot read: ${(e as Error).message}` });
+      continue;
+    }
+    for (const c of doc?.cases ?? []) {
+      try {
+        cases.push(runCase(c, rel, regoVersion));
+      } catch (e) {
+        cases.push({ file: rel, note: c.note, status: 'errored', reason: describeError(e) });
+      }
+    }
+  }
+  const passed = cases.filter((c) => c.status === 'passed').length;
+  return { total: cases.length, passed, failed: cases.length - passed, cases };
+}
+
+function main(argv: string[]): number {
+  const json = argv.includes('--json');
+  const paths = argv.filter((a) => a !== '--json');
+  if (paths.length === 0) {
+    process.stderr.write('usage: conformance [--json] <files or folders...>\n');
+    return 2;
+  }
+  const report = runFiles(collectFiles(paths));
+  if (json) {
+    process.stdout.write(JSON.stringify(report) + '\n');
+    return 0;
+  }
+  const byFile = new Map<string, CaseResult[]>();
+  for (const c of report.cases) {
+    const list = byFile.get(c.file) ?? [];
+    list.push(c);
+    byFile.set(c.file, list);
+  }
+  let unknownFn = 0;
+  for (const [file, list] of byFile) {
+    const p = list.filter((c) => c.status === 'passed').length;
+    const e = list.filter((c) => c.status === 'errored').length;
+    process.stdout.write(`${file}: ${p} passed, ${list.length - p - e} failed, ${e} errored\n`);
+    for (const c of list) {
+      if (c.status === 'passed') continue;
+      if (c.reason?.includes('undefined function')) unknownFn++;
+      process.stdout.write(`  ${c.status.toUpperCase()} ${c.note}: ${c.reason}\n`);
+    }
+  }
+  const errored = report.cases.filter((c) => c.status === 'errored').length;
+  process.stdout.write(`\ntotal ${report.total}: ${report.passed} passed, ${report.failed - errored} failed, ${errored} errored`);
+  process.stdout.write(` (${unknownFn} failures are unknown functions)\n`);
+  return 0;
+}
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));
