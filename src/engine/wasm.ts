@@ -28,8 +28,15 @@ export interface WasmPolicy {
   evaluate(entrypoint: string, input: unknown, opts?: WasmEvalOptions): unknown | undefined;
   /** Evaluates on a worker thread; past `opts.timeoutMs` rejects with eval_cancel_error. */
   evaluateIsolated(entrypoint: string, input: unknown, opts?: WasmEvalOptions): Promise<unknown | undefined>;
+  /** Thread id of the worker serving evaluateIsolated(), while one runs (started on demand). */
+  readonly workerThreadId: number | undefined;
   /** Stops the worker, if one was started; pending isolated evaluations reject. */
   close(): Promise<void>;
+}
+
+export interface WasmLoadOptions extends WasmRuntimeOptions {
+  /** The worker is stopped after this long without isolated evaluations (default 60 s). */
+  workerIdleMs?: number;
 }
 
 /** A reason to reject an upload, in the shape of the bundle validator's problems. */
@@ -43,7 +50,7 @@ export interface WasmProblem {
  * Compiles and instantiates a policy.wasm with `data` loaded. Rejects with WasmModuleError when
  * the module does not fit OPA's Wasm ABI, does not instantiate, or needs a built-in Arbiter lacks.
  */
-export async function loadWasmModule(bytes: Buffer, data: unknown, options: WasmRuntimeOptions = {}): Promise<WasmPolicy> {
+export async function loadWasmModule(bytes: Buffer, data: unknown, options: WasmLoadOptions = {}): Promise<WasmPolicy> {
   let module: WasmModule;
   try {
     module = await Wasm.compile(bytes);
@@ -63,6 +70,9 @@ export async function loadWasmModule(bytes: Buffer, data: unknown, options: Wasm
         return Promise.reject(new RegoError('eval_internal_error', `wasm module has no entrypoint "${entrypoint}"`));
       }
       return isolated.evaluate(entrypoint, input, opts ?? {});
+    },
+    get workerThreadId() {
+      return isolated.workerThreadId;
     },
     close: () => isolated.close(),
   };
@@ -132,12 +142,17 @@ class IsolatedEvaluator {
   private readonly queue: Pending[] = [];
   private running: Pending | null = null;
   private closed = false;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly bytes: Uint8Array,
     private readonly data: unknown,
-    private readonly options: WasmRuntimeOptions,
+    private readonly options: WasmLoadOptions,
   ) {}
+
+  get workerThreadId(): number | undefined {
+    return this.worker?.threadId;
+  }
 
   evaluate(entrypoint: string, input: unknown, opts: WasmEvalOptions): Promise<unknown | undefined> {
     if (this.closed) return Promise.reject(new RegoError('eval_internal_error', 'wasm policy is closed'));
@@ -156,6 +171,7 @@ class IsolatedEvaluator {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.idleTimer);
     const error = new RegoError('eval_internal_error', 'wasm policy is closed');
     for (const p of [...(this.running ? [this.running] : []), ...this.queue.splice(0)]) this.settle(p, error);
     this.running = null;
@@ -165,7 +181,12 @@ class IsolatedEvaluator {
   }
 
   private dispatch(): void {
-    if (this.running || this.queue.length === 0 || this.closed) return;
+    if (this.running || this.closed) return;
+    if (this.queue.length === 0) {
+      this.stopWhenIdle();
+      return;
+    }
+    clearTimeout(this.idleTimer);
     const pending = this.queue.shift()!;
     this.running = pending;
     const worker = this.ensureWorker();
@@ -174,6 +195,19 @@ class IsolatedEvaluator {
     const remaining = timeoutMs === undefined ? undefined : Math.max(0, timeoutMs - (performance.now() - pending.calledAt));
     pending.context = new EvalContext({ ...pending.request.opts, timeoutMs: remaining }, this.options.env ?? {}, this.print);
     worker.postMessage({ ...pending.request, opts: { ...pending.request.opts, timeoutMs: remaining } });
+  }
+
+  private stopWhenIdle(): void {
+    const worker = this.worker;
+    if (!worker) return;
+    worker.unref();
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.worker !== worker || this.running || this.queue.length > 0) return;
+      this.worker = null;
+      void worker.terminate();
+    }, this.options.workerIdleMs ?? 60_000);
+    this.idleTimer.unref();
   }
 
   private ensureWorker(): Worker {
@@ -220,7 +254,6 @@ class IsolatedEvaluator {
     } else {
       this.settle(pending, undefined, reply.defined ? reply.result : undefined);
     }
-    if (this.queue.length === 0) worker.unref();
     this.dispatch();
   }
 

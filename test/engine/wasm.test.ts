@@ -192,6 +192,9 @@ describe('Wasm isolated evaluation (worker thread)', () => {
   });
 
   it('stops a runaway evaluation at its deadline without blocking the event loop', async () => {
+    await policy.evaluateIsolated('example/allow', {});
+    const firstWorker = policy.workerThreadId;
+    assert.equal(typeof firstWorker, 'number');
     let ticks = 0;
     const ticker = setInterval(() => ticks++, 10);
     const started = performance.now();
@@ -206,6 +209,7 @@ describe('Wasm isolated evaluation (worker thread)', () => {
     assert.ok(ticks >= 5, `event loop ran ${ticks} timer ticks during the evaluation`);
     // Requests behind the cancelled one are served by a fresh worker.
     assert.equal(await queued, true);
+    assert.notEqual(policy.workerThreadId, firstWorker);
     assert.equal(await policy.evaluateIsolated('example/allow', { user: 'carol' }), false);
   });
 
@@ -215,6 +219,22 @@ describe('Wasm isolated evaluation (worker thread)', () => {
     await rejectsWithCode(() => waiting, 'eval_cancel_error');
     await rejectsWithCode(() => slow, 'eval_cancel_error');
     assert.equal(await policy.evaluateIsolated('example/allow', { user: 'alice' }, { timeoutMs: 5000 }), true);
+  });
+
+  it('stops an idle worker and starts another on demand', async () => {
+    const own = await loadWasmModule(await buildFixtureWasm(), FIXTURE_DATA, { workerIdleMs: 50 });
+    try {
+      assert.equal(own.workerThreadId, undefined);
+      assert.equal(await own.evaluateIsolated('example/allow', { user: 'alice' }), true);
+      const first = own.workerThreadId;
+      assert.equal(typeof first, 'number');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(own.workerThreadId, undefined);
+      assert.equal(await own.evaluateIsolated('example/allow', { user: 'carol' }), false);
+      assert.notEqual(own.workerThreadId, first);
+    } finally {
+      await own.close();
+    }
   });
 
   it('rejects pending evaluations on close', async () => {
