@@ -137,9 +137,6 @@ register(
     impl: ([sup, sub]) => {
       if (!isCollection(sup)) operandError(1, 'one of {object, set, array}', sup);
       if (!isCollection(sub)) operandError(2, 'one of {object, set, array}', sub);
-      if (sup instanceof RObject && !(sub instanceof RObject)) operandError(2, 'object', sub);
-      if (sup instanceof RSet && !(sub instanceof RSet)) operandError(2, 'set', sub);
-      if (Array.isArray(sup) && sub instanceof RObject) operandError(2, 'one of {array, set}', sub);
       return deepSubset(sup, sub);
     },
   },

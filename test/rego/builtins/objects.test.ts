@@ -71,6 +71,9 @@ test('object.subset: deep for objects, membership for sets, contiguous runs for 
   assert.equal(call('object.subset', set(1, 2), set(4)), false);
   assert.equal(call('object.subset', [1, 2, 3], set(3, 1)), true);
   assert.equal(call('object.subset', [1, 1, 2, 3], [1, 2]), true);
-  assertError('BuiltinTypeError', 'operand 2 must be object but got array', 'object.subset', v({}), []);
+  assert.equal(call('object.subset', v({ a: set(10, 15, 20, 25), b: 1 }), v({ a: set(10, 20) })), true);
+  assert.equal(call('object.subset', v({}), []), false, 'collections of different kinds are compared for equality');
+  assert.equal(call('object.subset', set(1), [1]), false);
+  assertError('BuiltinTypeError', 'operand 2 must be one of {object, set, array} but got string', 'object.subset', v({}), 'a');
   assertError('BuiltinTypeError', 'operand 1 must be one of {object, set, array} but got number', 'object.subset', 1, []);
 });
