@@ -234,18 +234,26 @@ function numberValue(text: string): number | bigint {
 }
 
 /**
- * Parses JSON text to plain data. JSON.parse is used when no precision can be lost (no long digit
- * runs); otherwise, and to locate a syntax error, the positional parser runs.
+ * Parses JSON text to plain data, integers beyond 2^53 as bigint. JSON.parse does the work; the
+ * positional parser runs only to locate a syntax error, or when JSON.parse met a number too large
+ * for a double to hold exactly.
  */
 export function parseJSONData(text: string): unknown {
-  if (!/\d{16,}/.test(text)) {
-    try {
-      return JSON.parse(text);
-    } catch {
-      // fall through: the positional parser reports where the error is
-    }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return toPlainJSON(parseRawJSON(text));
   }
-  return toPlainJSON(parseRawJSON(text));
+  return hasHugeNumber(value) ? toPlainJSON(parseRawJSON(text)) : value;
+}
+
+function hasHugeNumber(v: unknown): boolean {
+  if (typeof v === 'number') return Math.abs(v) > Number.MAX_SAFE_INTEGER;
+  if (v === null || typeof v !== 'object') return false;
+  if (Array.isArray(v)) return v.some(hasHugeNumber);
+  for (const k in v as Record<string, unknown>) if (hasHugeNumber((v as Record<string, unknown>)[k])) return true;
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -253,29 +261,67 @@ export function parseJSONData(text: string): unknown {
 // numbers as written, strings as Go's json.Encoder with SetEscapeHTML(false) writes them.
 
 export function canonicalJSON(v: unknown): string {
-  if (v instanceof RawNumber) return v.text;
+  const out: string[] = [];
+  writeCanonical(v, out);
+  return out.join('');
+}
+
+function writeCanonical(v: unknown, out: string[]): void {
+  if (v instanceof RawNumber) {
+    out.push(v.text);
+    return;
+  }
   switch (typeof v) {
     case 'string':
-      return goString(v);
+      out.push(goString(v));
+      return;
     case 'number':
-      return Number.isFinite(v) ? String(v) : 'null';
+      out.push(Number.isFinite(v) ? String(v) : 'null');
+      return;
     case 'bigint':
-      return v.toString();
+      out.push(v.toString());
+      return;
     case 'boolean':
-      return v ? 'true' : 'false';
+      out.push(v ? 'true' : 'false');
+      return;
     case 'object': {
-      if (v === null) return 'null';
-      if (Array.isArray(v)) return '[' + v.map(canonicalJSON).join(',') + ']';
+      if (v === null) {
+        out.push('null');
+        return;
+      }
+      if (Array.isArray(v)) {
+        out.push('[');
+        for (let i = 0; i < v.length; i++) {
+          if (i > 0) out.push(',');
+          writeCanonical(v[i], out);
+        }
+        out.push(']');
+        return;
+      }
       const obj = v as Record<string, unknown>;
-      const keys = Object.keys(obj).sort(compareCodePoints);
-      return '{' + keys.map((k) => goString(k) + ':' + canonicalJSON(obj[k])).join(',') + '}';
+      const keys = Object.keys(obj);
+      // UTF-16 order equals code point order unless a surrogate meets a character above U+DFFF.
+      if (keys.some((k) => HIGH_CHAR.test(k))) keys.sort(compareCodePoints);
+      else keys.sort();
+      out.push('{');
+      for (let i = 0; i < keys.length; i++) {
+        if (i > 0) out.push(',');
+        out.push(goString(keys[i]), ':');
+        writeCanonical(obj[keys[i]], out);
+      }
+      out.push('}');
+      return;
     }
   }
   throw new Error(`cannot encode ${typeof v} as JSON`);
 }
 
+const HIGH_CHAR = /[\ud800-\uffff]/;
+const NEEDS_GO_ESCAPES = /[\ud800-\udfff\u2028\u2029]/;
+
 /** Go's string encoding: like JSON.stringify, but U+2028/2029 escaped and lone surrogates as U+FFFD. */
 function goString(s: string): string {
+  if (!NEEDS_GO_ESCAPES.test(s)) return JSON.stringify(s);
   const wellFormed = s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
   return JSON.stringify(wellFormed).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
