@@ -132,6 +132,19 @@ describe('Wasm data', () => {
   });
 });
 
+describe('Wasm memory limit', () => {
+  it('fails an evaluation that needs more memory than allowed, then serves smaller ones', async () => {
+    const policy = await loadWasmModule(await buildFixtureWasm(), FIXTURE_DATA, { memoryPages: { initial: 2, maximum: 8 } });
+    try {
+      const err = await rejectsWithCode(() => policy.evaluate('example/allow', { user: 'x'.repeat(1_000_000) }), 'eval_internal_error');
+      assert.match(err.message, /memory/i);
+      assert.equal(policy.evaluate('example/allow', { user: 'alice' }), true);
+    } finally {
+      await policy.close();
+    }
+  });
+});
+
 describe('Wasm host built-in errors and context', () => {
   it('makes a failing built-in undefined, or an eval_builtin_error with strict-builtin-errors', async () => {
     const policy = await loadWasmModule(await buildFixtureWasm({ builtins: { 'arbiter_test.fails': 0 } }), FIXTURE_DATA);
