@@ -27,3 +27,5 @@ import './internal';
 import './units';
 import './semver';
 import './uuid';
+import './crypto';
+import './uri';
