@@ -28,4 +28,3 @@ import './units';
 import './semver';
 import './uuid';
 import './crypto';
-import './uri';
