@@ -1,13 +1,13 @@
 // Runs OPA's YAML conformance cases against the engine.
 //
-//   npm run conformance -- [--json] <files or folders...>
+//   npm run conformance -- [--json] [--write-baseline FILE] <files or folders...>
 //
 // A case passes when its result rows equal `want_result` as an unordered set of rows (each
 // binding converted to JSON, sets as sorted arrays; `sort_bindings` sorts array values first),
 // or when it fails with the wanted error code and/or a message containing `want_error`.
 // Modules of cases under a `v0/` folder are Rego v0 syntax, all others v1.
 
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import YAML from 'yaml';
 import { compileModules, compare, fromJSON, RegoError, stringifyJSON, toJSON, type Value } from '../rego';
@@ -144,14 +144,36 @@ export function runFiles(files: string[], root = process.cwd()): ConformanceRepo
   return { total: cases.length, passed, failed: cases.length - passed, cases };
 }
 
+/** Stable keys of cases: file relative to the suite root, note, and occurrence of that note. */
+export function caseKeys(report: ConformanceReport, suiteRoot: string): { key: string; result: CaseResult }[] {
+  const seen = new Map<string, number>();
+  return report.cases.map((result) => {
+    const base = `${relative(suiteRoot, result.file).split('\\').join('/')}#${result.note}`;
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    return { key: n === 0 ? base : `${base}#${n}`, result };
+  });
+}
+
 function main(argv: string[]): number {
   const json = argv.includes('--json');
+  const writeAt = argv.indexOf('--write-baseline');
+  let baselineFile: string | null = null;
+  if (writeAt >= 0) {
+    baselineFile = argv[writeAt + 1];
+    argv = argv.filter((_a, i) => i !== writeAt && i !== writeAt + 1);
+  }
   const paths = argv.filter((a) => a !== '--json');
   if (paths.length === 0) {
     process.stderr.write('usage: conformance [--json] <files or folders...>\n');
     return 2;
   }
   const report = runFiles(collectFiles(paths));
+  if (baselineFile) {
+    const passing = caseKeys(report, paths[0]).filter((c) => c.result.status === 'passed').map((c) => c.key);
+    writeFileSync(baselineFile, JSON.stringify({ suite: 'opa-conformance', passing: passing.sort() }, null, 1) + '\n');
+    process.stdout.write(`wrote ${passing.length} passing cases to ${baselineFile}\n`);
+  }
   if (json) {
     process.stdout.write(JSON.stringify(report) + '\n');
     return 0;

@@ -258,11 +258,11 @@ function checkRecursion(st: CompileState): void {
         d = cur;
         visitRuleIR(d, (path) => {
           // the deepest node with rules along the path
-          let node: DNode | undefined = st.root;
+          let node: DNode = st.root;
           for (const p of path) {
             if (node.hasRules) break;
-            const c: DNode | undefined = node.children.get(p);
-            if (!c) break;
+            const c = node.children.get(p);
+            if (!c) return; // base data only
             node = c;
           }
           if (node.hasRules) out.add(node);

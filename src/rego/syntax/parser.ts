@@ -607,6 +607,10 @@ export class Parser {
       case 'ident': {
         const refNext = this.isPunct('.', this.peek()) && !this.peek().ws;
         const callNext = this.isPunct('(', this.peek()) && !this.peek().ws;
+        if (t.text === 'set' && callNext && this.isPunct(')', this.peek(2))) {
+          this.pos += 3;
+          return { type: 'set', items: [], loc };
+        }
         if (refNext || (callNext && (t.text === 'contains' || t.text === 'set'))) {
           this.pos++;
           return { type: 'var', name: t.text, loc };
