@@ -15,30 +15,31 @@ export function canonicalJSON(v: unknown): string {
       return v ? 'true' : 'false';
     case 'object': {
       if (v === null) return 'null';
-      if (Array.isArray(v)) return '[' + v.map((x) => (x === undefined ? 'null' : canonicalJSON(x))).join(',') + ']';
+      if (Array.isArray(v)) {
+        let out = '[';
+        for (let i = 0; i < v.length; i++) {
+          if (i > 0) out += ',';
+          const x = v[i];
+          out += x === undefined || typeof x === 'function' || typeof x === 'symbol' ? 'null' : canonicalJSON(x);
+        }
+        return out + ']';
+      }
       const obj = v as Record<string, unknown>;
-      const parts: string[] = [];
-      for (const k of Object.keys(obj).sort(compareCodePoints)) {
+      // Keys in UTF-16 code unit order (JavaScript's default sort).
+      const keys = Object.keys(obj).sort();
+      let out = '{';
+      let first = true;
+      for (const k of keys) {
         const x = obj[k];
         if (x === undefined || typeof x === 'function' || typeof x === 'symbol') continue;
-        parts.push(JSON.stringify(k) + ':' + canonicalJSON(x));
+        if (!first) out += ',';
+        first = false;
+        out += JSON.stringify(k) + ':' + canonicalJSON(x);
       }
-      return '{' + parts.join(',') + '}';
+      return out + '}';
     }
   }
   throw new TypeError(`cannot encode ${typeof v} as JSON`);
-}
-
-// Sort by code point, not UTF-16 unit, so the order does not depend on the language's string model.
-function compareCodePoints(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const ca = a.codePointAt(i)!;
-    const cb = b.codePointAt(i)!;
-    if (ca !== cb) return ca - cb;
-    if (ca > 0xffff) i++;
-  }
-  return a.length - b.length;
 }
 
 const LONG_INTEGER = /("(?:[^"\\]|\\.)*")|(-?\d{16,})(?![\d.eE])/g;

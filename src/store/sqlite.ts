@@ -7,14 +7,16 @@
 //
 // better-sqlite3 is synchronous; every method runs one statement or one transaction to the end
 // before returning, so no transaction is ever open across an await.
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { canonicalJSON, parseJSONExact } from './json';
 import { loadMigrations, migrationsDir } from './migrations';
+import { SQLITE_PRAGMAS, SqliteAuditLog } from './sqlite-audit';
+import type { WriterReply, WriterRequest } from './sqlite-writer-thread';
 import {
-  GENESIS_HASH,
   checkLimit,
   checkRecord,
-  decisionRow,
   decodeCursor,
   encodeCursor,
   normalizePath,
@@ -22,6 +24,7 @@ import {
 } from './decisions';
 import {
   ConflictError,
+  InvalidArgumentError,
   NotFoundError,
   type ActiveBundle,
   type AgentStatus,
@@ -38,6 +41,12 @@ import {
 export interface SqliteStoreOptions {
   /** Defaults to migrations/sqlite of the project. */
   migrationsDir?: string;
+  /**
+   * Append and prune the audit log on a worker thread with its own connection (default true), so
+   * hashing, inserts and each commit's fsync do not block the event loop. Reads stay on the main
+   * connection; WAL lets them see every commit that has been acknowledged.
+   */
+  writerThread?: boolean;
 }
 
 type Row = Record<string, any>;
@@ -52,17 +61,17 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
 class SqliteStore implements Store {
   private db: Database.Database;
   private ready = false;
+  private readonly auditLog: SqliteAuditLog;
+  private writer: WriterThread | undefined;
   private readonly activationListeners = new Set<(e: BundleActivation) => void>();
 
   constructor(
-    file: string,
+    private readonly file: string,
     private readonly opts: SqliteStoreOptions,
   ) {
     this.db = new Database(file);
-    this.db.pragma('busy_timeout = 10000');
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('foreign_keys = ON');
+    for (const p of SQLITE_PRAGMAS) this.db.pragma(p);
+    this.auditLog = new SqliteAuditLog(this.db);
   }
 
   async init(): Promise<void> {
@@ -81,10 +90,14 @@ class SqliteStore implements Store {
       }
     });
     apply.immediate();
+    if (this.opts.writerThread ?? true) this.writer = new WriterThread(this.file);
     this.ready = true;
   }
 
   async close(): Promise<void> {
+    const writer = this.writer;
+    this.writer = undefined;
+    await writer?.close();
     if (this.db.open) this.db.close();
   }
 
@@ -264,41 +277,9 @@ class SqliteStore implements Store {
 
   async appendDecisions(records: DecisionRecord[]): Promise<{ inserted: number; duplicates: number }> {
     for (const r of records) checkRecord(r);
-    const db = this.conn;
-    const append = db.transaction(() => {
-      let inserted = 0;
-      let duplicates = 0;
-      const heads = new Map<string, { seq: number; hash: string; known: boolean }>();
-      const readHead = this.stmt('SELECT head_seq, head_hash FROM decision_chains WHERE tenant = ?');
-      const insert = this.stmt(
-        `INSERT INTO decisions (tenant, seq, decision_id, ts, path, principal, source, outcome, bundles, record, prev_hash, hash)
-         VALUES (@tenant, @seq, @decision_id, @ts, @path, @principal, @source, @outcome, @bundles, @record, @prev_hash, @hash)
-         ON CONFLICT (tenant, decision_id) DO NOTHING`,
-      );
-      for (const r of records) {
-        let head = heads.get(r.tenant);
-        if (!head) {
-          const row = readHead.get(r.tenant) as Row | undefined;
-          head = row ? { seq: row.head_seq, hash: row.head_hash, known: true } : { seq: 0, hash: GENESIS_HASH, known: false };
-          heads.set(r.tenant, head);
-        }
-        const row = decisionRow(r, head.seq + 1, head.hash);
-        if (insert.run({ ...row, bundles: JSON.stringify(row.bundles) }).changes === 0) {
-          duplicates++;
-          continue;
-        }
-        inserted++;
-        head.seq = row.seq;
-        head.hash = row.hash;
-      }
-      const upsertHead = this.stmt(
-        `INSERT INTO decision_chains (tenant, anchor_seq, anchor_hash, head_seq, head_hash) VALUES (?, 1, ?, ?, ?)
-         ON CONFLICT (tenant) DO UPDATE SET head_seq = excluded.head_seq, head_hash = excluded.head_hash`,
-      );
-      for (const [tenant, head] of heads) if (head.seq > 0) upsertHead.run(tenant, GENESIS_HASH, head.seq, head.hash);
-      return { inserted, duplicates };
-    });
-    return append.immediate();
+    if (records.length === 0) return { inserted: 0, duplicates: 0 };
+    if (this.writer) return this.writer.call({ op: 'append', records });
+    return this.auditLog.append(records);
   }
 
   async getDecision(tenant: string, id: string): Promise<DecisionRecord | undefined> {
@@ -373,36 +354,19 @@ class SqliteStore implements Store {
   async pruneDecisions(olderThan: string, opts: { batchSize?: number } = {}): Promise<number> {
     const cutoff = timestampMicros(olderThan);
     const batch = opts.batchSize ?? DEFAULT_PRUNE_BATCH;
-    const db = this.conn;
-    const tenants = (this.stmt('SELECT tenant FROM decision_chains ORDER BY tenant').all() as Row[]).map((r) => r.tenant as string);
+    const writer = this.writer;
+    const tenants = writer ? await writer.call<string[]>({ op: 'tenants' }) : this.auditLog.tenants();
     let removed = 0;
     for (const tenant of tenants) {
       while (true) {
-        const n = db.transaction(() => this.pruneBatch(tenant, cutoff, batch)).immediate();
+        const n = writer ? await writer.call<number>({ op: 'prune', tenant, cutoff, batch }) : this.auditLog.pruneBatch(tenant, cutoff, batch);
         removed += n;
         if (n < batch) break;
-        // Let the recorder's commits in between batches.
-        await new Promise((resolve) => setImmediate(resolve));
+        // Inline, let the recorder's commits in between batches.
+        if (!writer) await new Promise((resolve) => setImmediate(resolve));
       }
     }
     return removed;
-  }
-
-  /** Removes up to `batch` leading records older than `cutoff` and moves the anchor past them. */
-  private pruneBatch(tenant: string, cutoff: number, batch: number): number {
-    const chain = this.stmt('SELECT anchor_seq, head_seq, head_hash FROM decision_chains WHERE tenant = ?').get(tenant) as Row;
-    const rows = this.stmt('SELECT seq, ts FROM decisions WHERE tenant = ? AND seq >= ? ORDER BY seq LIMIT ?')
-      .all(tenant, chain.anchor_seq, batch + 1) as Row[];
-    let count = 0;
-    while (count < rows.length && count < batch && rows[count].ts < cutoff) count++;
-    if (count === 0) return 0;
-    const lastRemoved = rows[count - 1].seq as number;
-    this.stmt('DELETE FROM decisions WHERE tenant = ? AND seq <= ?').run(tenant, lastRemoved);
-    // The new anchor is what the first remaining record points back to: the hash of the last removed one.
-    const anchorHash = lastRemoved === chain.head_seq ? chain.head_hash : (this.stmt('SELECT prev_hash FROM decisions WHERE tenant = ? AND seq = ?')
-      .get(tenant, lastRemoved + 1) as Row).prev_hash;
-    this.stmt('UPDATE decision_chains SET anchor_seq = ?, anchor_hash = ? WHERE tenant = ?').run(lastRemoved + 1, anchorHash, tenant);
-    return count;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -472,4 +436,63 @@ function toMeta(r: Row, active: boolean): BundleVersionMeta {
 
 function toRecord(r: Row): DecisionRecord {
   return { ...(parseJSONExact(r.record) as DecisionRecord), prev_hash: r.prev_hash, hash: r.hash };
+}
+
+type WriterCall = WriterRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+/** The main-thread side of sqlite-writer-thread.ts: request/reply over the worker's port. */
+class WriterThread {
+  private readonly worker: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
+  private failure: Error | undefined;
+
+  constructor(file: string) {
+    const entry = join(__dirname, `sqlite-writer-thread${extname(__filename)}`);
+    // Compiled, the entry is .js. Run from source (tests, benches under tsx), the thread does not
+    // inherit tsx's loader in every launcher, so it registers tsx's require hook itself.
+    this.worker = entry.endsWith('.ts')
+      ? new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(entry)});`, { eval: true, workerData: { file } })
+      : new Worker(entry, { workerData: { file } });
+    this.worker.unref();
+    this.worker.on('message', (m: WriterReply) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (this.pending.size === 0) this.worker.unref();
+      if ('error' in m) p.reject(m.error.name === 'InvalidArgumentError' ? new InvalidArgumentError(m.error.message) : new Error(m.error.message));
+      else p.resolve(m.result);
+    });
+    this.worker.on('error', (e) => this.fail(e));
+    this.worker.on('exit', (code) => this.fail(new Error(`the audit writer thread exited (code ${code})`)));
+  }
+
+  call<T>(req: WriterCall): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      try {
+        this.worker.postMessage({ ...req, id });
+      } catch (e) {
+        reject(e as Error);
+        return;
+      }
+      this.pending.set(id, { resolve, reject });
+      // Keep the process alive while a commit is outstanding.
+      this.worker.ref();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.failure) return;
+    await this.call({ op: 'close' });
+    // The thread's connection is closed now; a loader hook may still hold its event loop open.
+    await this.worker.terminate();
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    for (const p of this.pending.values()) p.reject(this.failure);
+    this.pending.clear();
+  }
 }

@@ -13,18 +13,20 @@ function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'arbiter-sqlite-'));
 }
 
-storeContract('sqlite', async () => {
-  const dir = tempDir();
-  const store = openSqliteStore(join(dir, 'arbiter.db'));
-  await store.init();
-  return {
-    store,
-    cleanup: async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+for (const writerThread of [true, false]) {
+  storeContract(`sqlite (${writerThread ? 'writer thread' : 'inline writes'})`, async () => {
+    const dir = tempDir();
+    const store = openSqliteStore(join(dir, 'arbiter.db'), { writerThread });
+    await store.init();
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  });
+}
 
 describe('SQLite store specifics', () => {
   it('applies each migration once, durably, and keeps data across reopen', async () => {

@@ -1,0 +1,126 @@
+// Audit-log throughput: records/s through AuditRecorder into a store with durable commits.
+// `clients` loops each record one decision and wait for its commit before the next, as the
+// decision endpoints do (the response waits for the record). Input: a ~1 KB Deployment.
+//
+//   npx tsx bench/audit.ts [--seconds 5] [--clients 32,256] [--sqlite thread,inline] [--postgres URL]
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuditRecorder } from '../src/audit/recorder';
+import { openSqliteStore } from '../src/store/sqlite';
+import { openPostgresStore } from '../src/store/postgres';
+import type { DecisionRecord, Store } from '../src/store/types';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+const seconds = Number(arg('seconds', '5'));
+const clientCounts = arg('clients', '32,256').split(',').map(Number);
+const pgUrl = process.argv.includes('--postgres') ? arg('postgres', '') : undefined;
+const sqliteModes = arg('sqlite', 'thread,inline').split(',').filter(Boolean);
+
+const deployment = {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'web', namespace: 'shop', labels: { app: 'web', team: 'payments', tier: 'frontend' } },
+  spec: {
+    replicas: 3,
+    selector: { matchLabels: { app: 'web' } },
+    template: {
+      metadata: { labels: { app: 'web' } },
+      spec: {
+        containers: [
+          {
+            name: 'web',
+            image: 'registry.example.com/shop/web:1.4.2',
+            ports: [{ containerPort: 8080 }],
+            resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+            securityContext: { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+            env: [{ name: 'LOG_LEVEL', value: 'info' }, { name: 'REGION', value: 'eu-west-1' }],
+          },
+        ],
+      },
+    },
+  },
+};
+
+function record(tenant: string): DecisionRecord {
+  return {
+    decision_id: randomUUID(),
+    tenant,
+    source: 'server',
+    path: 'main/deny',
+    input: deployment,
+    result: [],
+    bundles: { kubernetes: { version: 3, revision: 'v1.4.0', digest: 'sha256:' + 'ab'.repeat(32) } },
+    principal: 'ci-pipeline',
+    remote_addr: '10.1.2.3',
+    timestamp: new Date().toISOString(),
+    duration_ns: 42_000,
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
+}
+
+async function measure(label: string, store: Store, clients: number): Promise<void> {
+  const sizes: number[] = [];
+  const recorder = new AuditRecorder(store, { onCommit: (c) => sizes.push(c.records) });
+  const latencies: number[] = [];
+  const tenant = `bench-${clients}-${Date.now()}`;
+  const deadline = Date.now() + seconds * 1000;
+  const started = process.hrtime.bigint();
+  const loop = async () => {
+    while (Date.now() < deadline) {
+      const t0 = process.hrtime.bigint();
+      await recorder.record(record(tenant));
+      latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, loop));
+  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  await recorder.close();
+  latencies.sort((a, b) => a - b);
+  const batch = sizes.reduce((a, b) => a + b, 0) / sizes.length;
+  console.log(
+    `${label.padEnd(13)} clients=${String(clients).padEnd(4)} ${Math.round(latencies.length / elapsed)
+      .toString()
+      .padStart(6)} records/s  commits/s=${Math.round(sizes.length / elapsed)}  avg batch=${batch.toFixed(1)}  ` +
+      `p50=${percentile(latencies, 50).toFixed(2)}ms p99=${percentile(latencies, 99).toFixed(2)}ms`,
+  );
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'arbiter-bench-'));
+  try {
+    for (const mode of sqliteModes) {
+      const sqlite = openSqliteStore(join(dir, `bench-${mode}.db`), { writerThread: mode === 'thread' });
+      await sqlite.init();
+      for (const c of clientCounts) await measure(`sqlite/${mode}`, sqlite, c);
+      await sqlite.close();
+    }
+    if (pgUrl) {
+      const schema = `arbiter_bench_${process.pid}`;
+      const pg = openPostgresStore(pgUrl, { schema });
+      await pg.init();
+      try {
+        for (const c of clientCounts) await measure('postgres', pg, c);
+      } finally {
+        await pg.close();
+        const { Client } = await import('pg');
+        const admin = new Client({ connectionString: pgUrl });
+        await admin.connect();
+        await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
+        await admin.end();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+void main();

@@ -1,0 +1,89 @@
+// Appending and pruning the audit log on a better-sqlite3 connection. Used by the store itself
+// (inline mode) and by its writer thread (sqlite-writer-thread.ts), which has its own connection.
+import type Database from 'better-sqlite3';
+import { GENESIS_HASH, decisionRow } from './decisions';
+import type { DecisionRecord } from './types';
+
+type Row = Record<string, any>;
+
+export const SQLITE_PRAGMAS = ['busy_timeout = 10000', 'journal_mode = WAL', 'synchronous = FULL', 'foreign_keys = ON'];
+
+export class SqliteAuditLog {
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(private readonly db: Database.Database) {}
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  /** One IMMEDIATE transaction: reads each tenant's head under the write lock, so every writer agrees. */
+  append(records: DecisionRecord[]): { inserted: number; duplicates: number } {
+    return this.db.transaction(() => {
+      let inserted = 0;
+      let duplicates = 0;
+      const heads = new Map<string, { seq: number; hash: string }>();
+      const readHead = this.stmt('SELECT head_seq, head_hash FROM decision_chains WHERE tenant = ?');
+      const insert = this.stmt(
+        `INSERT INTO decisions (tenant, seq, decision_id, ts, path, principal, source, outcome, bundles, record, prev_hash, hash)
+         VALUES (@tenant, @seq, @decision_id, @ts, @path, @principal, @source, @outcome, @bundles, @record, @prev_hash, @hash)
+         ON CONFLICT (tenant, decision_id) DO NOTHING`,
+      );
+      for (const r of records) {
+        let head = heads.get(r.tenant);
+        if (!head) {
+          const row = readHead.get(r.tenant) as Row | undefined;
+          head = row ? { seq: row.head_seq, hash: row.head_hash } : { seq: 0, hash: GENESIS_HASH };
+          heads.set(r.tenant, head);
+        }
+        const row = decisionRow(r, head.seq + 1, head.hash);
+        if (insert.run({ ...row, bundles: JSON.stringify(row.bundles) }).changes === 0) {
+          duplicates++;
+          continue;
+        }
+        inserted++;
+        head.seq = row.seq;
+        head.hash = row.hash;
+      }
+      const upsertHead = this.stmt(
+        `INSERT INTO decision_chains (tenant, anchor_seq, anchor_hash, head_seq, head_hash) VALUES (?, 1, ?, ?, ?)
+         ON CONFLICT (tenant) DO UPDATE SET head_seq = excluded.head_seq, head_hash = excluded.head_hash`,
+      );
+      for (const [tenant, head] of heads) if (head.seq > 0) upsertHead.run(tenant, GENESIS_HASH, head.seq, head.hash);
+      return { inserted, duplicates };
+    }).immediate();
+  }
+
+  tenants(): string[] {
+    return (this.stmt('SELECT tenant FROM decision_chains ORDER BY tenant').all() as Row[]).map((r) => r.tenant as string);
+  }
+
+  /** Removes up to `batch` leading records older than `cutoff` and moves the anchor past them. */
+  pruneBatch(tenant: string, cutoff: number, batch: number): number {
+    return this.db.transaction(() => {
+      const chain = this.stmt('SELECT anchor_seq, head_seq, head_hash FROM decision_chains WHERE tenant = ?').get(tenant) as Row;
+      const rows = this.stmt('SELECT seq, ts, prev_hash FROM decisions WHERE tenant = ? AND seq >= ? ORDER BY seq LIMIT ?').all(
+        tenant,
+        chain.anchor_seq,
+        batch + 1,
+      ) as Row[];
+      let count = 0;
+      while (count < rows.length && count < batch && rows[count].ts < cutoff) count++;
+      if (count === 0) return 0;
+      const lastRemoved = rows[count - 1].seq as number;
+      this.stmt('DELETE FROM decisions WHERE tenant = ? AND seq <= ?').run(tenant, lastRemoved);
+      // The new anchor is what the first remaining record points back to: the hash of the last removed one.
+      let anchorHash: string;
+      if (lastRemoved === chain.head_seq) anchorHash = chain.head_hash;
+      else if (count < rows.length) anchorHash = rows[count].prev_hash;
+      else anchorHash = (this.stmt('SELECT prev_hash FROM decisions WHERE tenant = ? AND seq = ?').get(tenant, lastRemoved + 1) as Row).prev_hash;
+      this.stmt('UPDATE decision_chains SET anchor_seq = ?, anchor_hash = ? WHERE tenant = ?').run(lastRemoved + 1, anchorHash, tenant);
+      return count;
+    }).immediate();
+  }
+}
