@@ -11,14 +11,16 @@ export interface WasmResolver {
   annotations?: unknown[];
 }
 
-export interface Manifest {
+// A type alias (not an interface) so a Manifest is assignable to index-signature types such as
+// Record<string, unknown>, which is how the store keeps it.
+export type Manifest = {
   revision: string;
   roots: string[];
   rego_version?: 0 | 1;
   file_rego_versions?: Record<string, 0 | 1>;
   wasm?: WasmResolver[];
   metadata?: Record<string, unknown>;
-}
+};
 
 export function defaultManifest(): Manifest {
   return { revision: '', roots: [''] };
