@@ -33,6 +33,11 @@ export class Engine {
     return this.sets.get(tenant);
   }
 
+  /** Like policySet, but asks the store once when the tenant is not known here (created elsewhere). */
+  async policySetOrLoad(tenant: string): Promise<PolicySet | undefined> {
+    return this.sets.get(tenant) ?? (await this.reload(tenant));
+  }
+
   /** Loads every tenant and its active bundles (at start). */
   async loadAll(): Promise<void> {
     const tenants = await this.store.listTenants();

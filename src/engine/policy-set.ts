@@ -2,7 +2,7 @@
 // the Wasm entrypoints they declare. Immutable once built: the engine swaps whole PolicySets, and a
 // request keeps the one it started with, so it is answered entirely by the old or the new version.
 
-import { fromJSON, toJSON, type Value } from '../rego/eval/values';
+import { fromJSON, RObject, RSet, toJSON, type Value } from '../rego/eval/values';
 import type { CompiledPolicy, EngineDeps, ModuleSource, ParsedBundle, WasmPolicy } from './ports';
 
 export interface BundleRef {
@@ -65,12 +65,18 @@ export class PolicySet {
       const out = wasm.evaluate(path, req.input === undefined ? undefined : toJSON(req.input));
       return out === undefined ? undefined : fromJSON(out);
     }
-    return this.compiled.policy.evaluate(path, {
-      input: req.input,
-      data: this.compiled.data,
-      strictBuiltinErrors: req.strictBuiltinErrors,
-      timeoutMs: req.timeoutMs,
-    });
+    const options = { input: req.input, data: this.compiled.data, strictBuiltinErrors: req.strictBuiltinErrors, timeoutMs: req.timeoutMs };
+    // OPA turns integer path segments into number terms (`list/1` is data.list[1]); the engine's
+    // path syntax has only string keys, so evaluate up to the first integer and walk the rest.
+    const segments = path === '' ? [] : path.split('/');
+    const firstInteger = segments.findIndex((s) => INTEGER.test(s));
+    if (firstInteger < 0) return this.compiled.policy.evaluate(path, options);
+    let value = this.compiled.policy.evaluate(segments.slice(0, firstInteger).join('/'), options);
+    for (const seg of segments.slice(firstInteger)) {
+      if (value === undefined) return undefined;
+      value = child(value, INTEGER.test(seg) ? Number(seg) : seg);
+    }
+    return value;
   }
 
   /** True when rules (not only base data) define the document at `path` or below it. */
@@ -81,6 +87,15 @@ export class PolicySet {
     for (const r of this.compiled.ruleRefs) if (r.startsWith(ref + '.')) return true;
     return this.compiled.wasm.has(path);
   }
+}
+
+const INTEGER = /^[+-]?\d{1,15}$/;
+
+function child(v: Value, key: string | number): Value | undefined {
+  if (Array.isArray(v)) return typeof key === 'number' && Number.isInteger(key) && key >= 0 ? v[key] : undefined;
+  if (v instanceof RObject) return v.get(key);
+  if (v instanceof RSet) return v.has(key) ? key : undefined;
+  return undefined;
 }
 
 export function bundleKey(digests: string[]): string {

@@ -58,7 +58,7 @@ export interface BundleTools {
   readBundle(archive: Buffer, limits?: BundleLimits): Promise<ParsedBundle>;
   validateBundle(
     bundle: ParsedBundle,
-    options: { otherActiveRoots: { name: string; roots: string[] }[] },
+    options: { otherActiveRoots: { name: string; roots: string[] }[]; name?: string; runTests?: boolean },
   ): BundleProblem[] | Promise<BundleProblem[]>;
 }
 
@@ -69,8 +69,12 @@ export interface WasmPolicy {
 
 export type LoadWasmFn = (bytes: Buffer, data: unknown) => Promise<WasmPolicy>;
 
+/** Upload check of a Wasm module against the entrypoints the manifest declares for it. */
+export type ValidateWasmFn = (bytes: Buffer, declaredEntrypoints: string[], file: string) => BundleProblem[];
+
 export interface EngineDeps {
   compile: CompileFn;
   bundles: BundleTools;
   loadWasm?: LoadWasmFn;
+  validateWasm?: ValidateWasmFn;
 }

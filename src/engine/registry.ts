@@ -37,7 +37,10 @@ export class Registry {
       const parsed = await this.read(req.archive);
       const digest = 'sha256:' + createHash('sha256').update(req.archive).digest('hex');
       const others = await this.engine.otherActiveRoots(req.tenant, req.bundle);
-      const problems = await this.engine.deps.bundles.validateBundle(parsed, { otherActiveRoots: others });
+      const problems = [
+        ...(await this.engine.deps.bundles.validateBundle(parsed, { otherActiveRoots: others, name: req.bundle })),
+        ...this.wasmProblems(parsed),
+      ];
       if (problems.length > 0) throw new BundleRejectedError(problems.map(bundleProblem));
       if (req.activate) await this.prepare(req.tenant, { replace: { name: req.bundle, digest, parsed } });
       const meta = await this.store.addBundleVersion({
@@ -63,10 +66,9 @@ export class Registry {
       if (!found) return undefined;
       const parsed = await this.read(found.archive);
       const others = await this.engine.otherActiveRoots(tenant, bundle);
-      const problems = await this.engine.deps.bundles.validateBundle(parsed, { otherActiveRoots: others });
       // The version was valid when stored; only what depends on the other bundles can have changed.
-      const overlaps = problems.filter((p) => /overlap/i.test(p.message));
-      if (overlaps.length > 0) throw new BundleRejectedError(overlaps.map(bundleProblem));
+      const problems = await this.engine.deps.bundles.validateBundle(parsed, { otherActiveRoots: others, name: bundle, runTests: false });
+      if (problems.length > 0) throw new BundleRejectedError(problems.map(bundleProblem));
       await this.prepare(tenant, { replace: { name: bundle, digest: found.meta.digest, parsed } });
       const meta = await this.store.activateBundleVersion(tenant, bundle, version);
       await this.engine.reload(tenant, true);
@@ -84,6 +86,18 @@ export class Registry {
       await this.engine.reload(tenant, true);
       return true;
     });
+  }
+
+  private wasmProblems(parsed: ParsedBundle): BundleProblem[] {
+    const check = this.engine.deps.validateWasm;
+    if (!check) return [];
+    const out: BundleProblem[] = [];
+    for (const w of parsed.wasm) {
+      const path = w.path.replace(/^\/+/, '');
+      const entrypoints = (parsed.manifest.wasm ?? []).filter((e) => e.module.replace(/^\/+/, '') === path).map((e) => e.entrypoint);
+      out.push(...check(w.bytes, entrypoints, path));
+    }
+    return out;
   }
 
   private async read(archive: Buffer): Promise<ParsedBundle> {

@@ -129,7 +129,7 @@ export class DataApi {
       throw Errors.badRequest('this token is valid for every tenant: address one with /tenants/{tenant}/...');
     }
     authorize(principal, 'decide', tenant);
-    const set = this.o.engine.policySet(tenant);
+    const set = this.o.engine.policySet(tenant) ?? (await this.o.engine.policySetOrLoad(tenant));
     if (!set) throw Errors.notFound(`tenant ${tenant} not found`);
     const path = route.kind === 'default' ? this.o.defaultDecision : toDataPath(route.rawPath);
     const params = parseParams(query);

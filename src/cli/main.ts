@@ -1,0 +1,29 @@
+// The `arbiter` command: serve, token, and the bundle commands.
+
+import { Command, CommanderError } from 'commander';
+import { main as serve } from '../main';
+import { registerTokenCommand } from './token';
+
+export function buildProgram(): Command {
+  const program = new Command('arbiter')
+    .description('Central Rego policy decision service with a bundle registry and an audit log')
+    .exitOverride();
+  program
+    .command('serve', { isDefault: true })
+    .description('run the HTTP service (configured through ARBITER_* environment variables)')
+    .action(() => serve());
+  registerTokenCommand(program);
+  return program;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) process.exit(e.exitCode);
+    process.stderr.write(`arbiter: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+if (require.main === module) void run(process.argv);
