@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { loadWasmModule } from '../../src/engine/wasm';
 import { CrossChecker, crossCheck, entrypointRuleName, type CrossCheckSubject } from '../../src/engine/wasm-crosscheck';
+import { compileModules, fromJSON, type Policy } from '../../src/rego';
 import { RegoError } from '../../src/rego/errors';
 import { RObject, RSet } from '../../src/rego/eval/values';
-import { buildFixtureWasm, FIXTURE_DATA } from '../fixtures/wasm/fixture';
+import { buildFixtureWasm, FIXTURE_DATA, FIXTURE_REGO } from '../fixtures/wasm/fixture';
 
 const subject = (decisionId: string, version = 1): CrossCheckSubject => ({
   tenant: 'team-a',
@@ -137,5 +138,63 @@ describe('CrossChecker', () => {
     const text = await registry.getSingleMetricAsString('arbiter_wasm_crosscheck_total');
     assert.match(text, /^arbiter_wasm_crosscheck_total\{tenant="team-a",bundle="authz",outcome="match"\} 2$/m);
     assert.match(text, /^arbiter_wasm_crosscheck_total\{tenant="team-a",bundle="authz",outcome="mismatch"\} 1$/m);
+  });
+});
+
+describe('Cross-check of the Wasm module against the Rego engine on the same bundle', () => {
+  function outcome(run: () => unknown): unknown {
+    try {
+      return run();
+    } catch (e) {
+      return e;
+    }
+  }
+
+  async function checkBoth(data: unknown, cases: [string, unknown][]): Promise<CrossChecker> {
+    const rego: Policy = compileModules([{ file: 'policy.rego', source: FIXTURE_REGO }]);
+    const wasm = await loadWasmModule(await buildFixtureWasm(), data);
+    const checker = new CrossChecker({ rate: 1 });
+    try {
+      cases.forEach(([entrypoint, input], i) => {
+        assert.ok(rego.ruleNames().includes(entrypointRuleName(entrypoint)), entrypoint);
+        checker.record(
+          { ...subject(`d${i}`), entrypoint },
+          outcome(() => wasm.evaluate(entrypoint, input)),
+          outcome(() => rego.evaluate(entrypoint, { input: fromJSON(input), data: fromJSON(data) })),
+        );
+      });
+    } finally {
+      await wasm.close();
+    }
+    return checker;
+  }
+
+  it('finds both engines agreeing on the fixture policy', async () => {
+    const cases: [string, unknown][] = [
+      ['example/allow', { user: 'alice' }],
+      ['example/allow', { user: 'mallory' }],
+      ['example/allow', {}],
+      ['example/greeting', { user: 'carol' }],
+      ['example/greeting', {}],
+      ['example/level', { user: 'bob' }],
+      ['example/level', { user: 'carol', guest: true }],
+      ['example/level', { user: 'carol', guest: 'yes' }],
+      ['example/level', { user: 'alice', guest: true }], // both refuse: a conflict
+    ];
+    const report = (await checkBoth(FIXTURE_DATA, cases)).report('team-a', 'authz', 1);
+    assert.deepEqual(report.mismatches, []);
+    assert.equal(report.checked, cases.length);
+  });
+
+  it('reports where they diverge', async () => {
+    // The fixture's hand-written `in` only scans arrays; Rego's also looks through object values.
+    const report = (await checkBoth({ acl: { admins: { first: 'alice' } } }, [
+      ['example/allow', { user: 'alice' }],
+      ['example/allow', { user: 'bob' }],
+    ])).report('team-a', 'authz', 1);
+    assert.equal(report.checked, 2);
+    assert.deepEqual(report.mismatches.map((m) => [m.decision_id, m.reason, m.wasm, m.rego]), [
+      ['d0', 'result_differs', { outcome: 'result', result: false }, { outcome: 'result', result: true }],
+    ]);
   });
 });
