@@ -28,3 +28,4 @@ import './units';
 import './semver';
 import './uuid';
 import './crypto';
+import './uri';
