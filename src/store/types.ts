@@ -63,6 +63,12 @@ export interface DecisionRecord {
   hash?: string;
 }
 
+/**
+ * Filters of queryDecisions. `since` (inclusive) and `until` (exclusive) are RFC 3339 and compare
+ * with the decision's timestamp to the microsecond; `path` matches the path and everything below
+ * it, with or without a leading slash; `bundle` matches records that name the bundle; `outcome`
+ * follows classifyOutcome in src/store/decisions.ts.
+ */
 export interface DecisionQuery {
   tenant: string;
   since?: string;
@@ -136,6 +142,12 @@ export interface Store {
   onBundleActivated(cb: (e: BundleActivation) => void): Promise<() => Promise<void>>;
 
   // Audit log: appended in batches (group commit); the store assigns seq and hash chain per tenant.
+  /**
+   * One transaction, durable when it resolves. Records must be JSON-shaped (plain objects and
+   * arrays; bigint for integers beyond 2^53). A record whose (tenant, decision_id) is already
+   * stored, or repeated in the batch, is counted as a duplicate and not inserted. Malformed
+   * records reject the whole batch with InvalidArgumentError.
+   */
   appendDecisions(records: DecisionRecord[]): Promise<{ inserted: number; duplicates: number }>;
   getDecision(tenant: string, id: string): Promise<DecisionRecord | undefined>;
   queryDecisions(q: DecisionQuery): Promise<{ records: DecisionRecord[]; next_cursor?: string }>;
