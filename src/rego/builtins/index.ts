@@ -29,3 +29,4 @@ import './semver';
 import './uuid';
 import './crypto';
 import './uri';
+import './providers_aws';
