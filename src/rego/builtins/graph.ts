@@ -2,7 +2,7 @@
 // [path, value] pair of a document, in pre-order).
 
 import { RObject, RSet, type Value } from '../eval/values';
-import { operandError, register, type BuiltinContext } from './registry';
+import { BuiltinError, operandError, register, type BuiltinContext } from './registry';
 import { asObject } from './operands';
 
 /** The neighbours of a node: members of an array or set; anything else (null) has none. */
@@ -32,34 +32,36 @@ function reachable(graph: RObject, initial: Value[], ctx: BuiltinContext): RSet 
   return reached;
 }
 
+/** The number of paths grows exponentially with the graph: refuse results that would exhaust memory. */
+const MAX_PATHS = 1 << 16;
+
 /**
  * Every maximal path from each initial node that is in the graph. A path ends where a node has no
  * neighbours, where a neighbour is not in the graph, or where it would revisit a node of the path.
  */
 function reachablePaths(graph: RObject, initial: Value[], ctx: BuiltinContext): RSet {
   const result = new RSet();
+  const path: Value[] = [];
+  const onPath = new RSet();
   let steps = 0;
-  const extend = (node: Value, path: Value[], onPath: RSet): void => {
-    if ((++steps & 0x3ff) === 0) ctx.checkBudget();
+  const extend = (node: Value): void => {
+    if ((++steps & 0x3ff) === 0) {
+      ctx.checkBudget();
+      if (result.size > MAX_PATHS) throw new BuiltinError(`more than ${MAX_PATHS} paths`);
+    }
+    path.push(node);
+    onPath.add(node);
     const next = neighbours(graph.get(node)!);
-    if (next.length === 0) {
-      result.add(path);
-      return;
-    }
+    let ended = next.length === 0;
     for (const n of next) {
-      if (onPath.has(n) || graph.get(n) === undefined) {
-        result.add(path);
-        continue;
-      }
-      onPath.add(n);
-      extend(n, [...path, n], onPath);
-      onPath.delete(n);
+      if (onPath.has(n) || graph.get(n) === undefined) ended = true;
+      else extend(n);
     }
+    if (ended) result.add(path.slice());
+    onPath.delete(node);
+    path.pop();
   };
-  for (const start of initial) {
-    if (graph.get(start) === undefined) continue;
-    extend(start, [start], new RSet([start]));
-  }
+  for (const start of initial) if (graph.get(start) !== undefined) extend(start);
   return result;
 }
 

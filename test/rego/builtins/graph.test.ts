@@ -29,6 +29,13 @@ test('graph.reachable_paths lists every maximal path', () => {
   assert.deepEqual(paths({ a: null }, ['a']), [['a']]);
 });
 
+test('graph.reachable_paths refuses an exponential number of paths', () => {
+  // 30 layers of two nodes, each linked to both nodes of the next layer: 2^30 paths.
+  const g: Record<string, string[]> = {};
+  for (let i = 0; i < 30; i++) for (const s of ['a', 'b']) g[`${s}${i}`] = i < 29 ? [`a${i + 1}`, `b${i + 1}`] : [];
+  assertError('BuiltinError', 'more than 65536 paths', 'graph.reachable_paths', v(g), ['a0']);
+});
+
 test('walk yields every [path, value] pair in pre-order', () => {
   const decl = lookupBuiltin('walk')!;
   assert.equal(decl.relation, true);

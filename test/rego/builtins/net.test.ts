@@ -41,7 +41,11 @@ test('net.cidr_expand lists every address, and refuses huge networks', () => {
   assert.deepEqual(json(call('net.cidr_expand', '192.168.1.1/32')), ['192.168.1.1']);
   assert.deepEqual(json(call('net.cidr_expand', '2001:db8::fffe/127')), ['2001:db8::fffe', '2001:db8::ffff']);
   assertError('BuiltinError', 'invalid CIDR address: 192.168.1.1/33', 'net.cidr_expand', '192.168.1.1/33');
-  assertError('BuiltinError', '::/0 has more than 10000000 addresses', 'net.cidr_expand', '::/0');
+  assertError('BuiltinError', '::/0 has more than 1048576 addresses', 'net.cidr_expand', '::/0');
+  assertError('BuiltinError', '10.0.0.0/11 has more than 1048576 addresses', 'net.cidr_expand', '10.1.2.3/11');
+  const expanded = json(call('net.cidr_expand', '255.255.0.0/16')) as string[];
+  assert.equal(expanded.length, 1 << 16);
+  assert.ok(expanded.includes('255.255.255.255') && expanded.includes('255.255.0.0') && expanded.includes('255.255.18.7'));
 });
 
 test('net.cidr_contains_matches reports matching pairs by index, member or key', () => {
