@@ -100,6 +100,92 @@ function splitRegex(re: RE2, pattern: string, s: string): string[] {
   return out;
 }
 
+/** Names of the capture groups by index (index 0 is the whole match), scanned from the pattern. */
+function groupNames(pattern: string): string[] {
+  const names = [''];
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      if (pattern[i + 1] === '^') i++;
+      if (pattern[i + 1] === ']') i++;
+      continue;
+    }
+    if (c !== '(') continue;
+    if (pattern[i + 1] !== '?') names.push('');
+    else {
+      const named = /^\(\?P?<([^>]+)>/.exec(pattern.slice(i));
+      if (named) names.push(named[1]);
+    }
+  }
+  return names;
+}
+
+/** Go's template expansion in ReplaceAllString: $1, ${1}, $name, ${name}, and $$ for '$'. */
+function expand(template: string, m: RegExpExecArray, names: string[]): string {
+  let out = '';
+  let t = template;
+  for (;;) {
+    const dollar = t.indexOf('$');
+    if (dollar < 0) break;
+    out += t.slice(0, dollar);
+    t = t.slice(dollar + 1);
+    if (t.startsWith('$')) {
+      out += '$';
+      t = t.slice(1);
+      continue;
+    }
+    const ref = /^(?:\{([\p{L}\p{Nd}_]+)\}|([\p{L}\p{Nd}_]+))/u.exec(t);
+    if (ref === null) {
+      out += '$';
+      continue;
+    }
+    t = t.slice(ref[0].length);
+    const name = ref[1] ?? ref[2];
+    let num = /^\d+$/.test(name) && name.length <= 8 ? Number(name) : -1;
+    if (name.length > 1 && name[0] === '0') num = -1;
+    if (num >= 0) out += m[num] ?? '';
+    else {
+      const idx = names.indexOf(name);
+      if (idx > 0) out += m[idx] ?? '';
+    }
+  }
+  return out + t;
+}
+
+/** Go's Regexp.ReplaceAllString: no replacement for an empty match right after a match. */
+function replaceAll(re: RE2, pattern: string, s: string, template: string): string {
+  const names = groupNames(pattern);
+  let out = '';
+  let lastEnd = 0;
+  let pos = 0;
+  while (pos <= s.length) {
+    re.lastIndex = pos;
+    const m = re.exec(s);
+    if (m === null) break;
+    const start = m.index;
+    const end = start + m[0].length;
+    out += s.slice(lastEnd, start);
+    if (end > lastEnd || start === 0) out += expand(template, m, names);
+    lastEnd = end;
+    const cp = s.codePointAt(pos);
+    const width = cp === undefined ? 0 : cp > 0xffff ? 2 : 1;
+    if (pos + width > end) pos += width;
+    else if (pos + 1 > end) pos++;
+    else pos = end;
+  }
+  return out + s.slice(lastEnd);
+}
+
 /** Byte offsets of delimited template variables, as OPA's regex template parser finds them. */
 function delimiterIndices(s: string, open: string, close: string): number[] {
   let level = 0;
@@ -200,6 +286,15 @@ register(
       const re = compileRegex(asString(p, 1));
       const s = asString(v, 2);
       return findAll(re, s, asIntOperand(n, 3)).map((m) => Array.from(m, (g) => g ?? ''));
+    },
+  },
+  {
+    name: 'regex.replace',
+    args: ['string', 'string', 'string'],
+    result: 'string',
+    impl: ([s, p, v]) => {
+      const pattern = asString(p, 2);
+      return replaceAll(compileRegex(pattern), pattern, asString(s, 1), asString(v, 3));
     },
   },
   {

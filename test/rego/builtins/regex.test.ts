@@ -73,3 +73,14 @@ test('regex.globs_match decides whether two globs share a string', () => {
   assertFails('BuiltinError', "input:pqrs], pos:5, set-close ']' with no preceding '[': the input provided is invalid", 'regex.globs_match', 'pqrs]', '[a-b]+');
   assertFails('BuiltinError', 'the input provided is invalid', 'regex.globs_match', '*a', 'a');
 });
+
+test('regex.replace expands Go templates and skips empty matches after a match', () => {
+  assert.equal(call('regex.replace', 'foo.bar', '[.]', '-'), 'foo-bar');
+  assert.equal(call('regex.replace', 'ab-cd', '(\\w)(\\w)', '$2$1'), 'ba-dc');
+  assert.equal(call('regex.replace', 'ab', '(a)', '${1}x $1x $$'), 'ax  $b');
+  assert.equal(call('regex.replace', 'key=val', '(?P<k>\\w+)=(?P<v>\\w+)', '$v=$k'), 'val=key');
+  assert.equal(call('regex.replace', 'abc', 'x*', '-'), '-a-b-c-');
+  assert.equal(call('regex.replace', 'baaac', 'a*', '-'), '-b-c-');
+  assert.equal(call('regex.replace', 'a(b)', '[(]', '['), 'a[b)');
+  assertFails('BuiltinError', 'error parsing regexp: missing closing ): `(`', 'regex.replace', 'x', '(', 'y');
+});
