@@ -278,6 +278,13 @@ export class WasmRuntime {
 
 /** JSON text as an ArrayBuffer, the form the SDK passes through unchanged; bigints stay exact. */
 function encodeJSON(value: unknown): ArrayBuffer {
-  const bytes = Buffer.from(stringifyJSON(value), 'utf8');
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  let text: string;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = stringifyJSON(value); // bigints: JSON.stringify refuses them, stringifyJSON prints them exactly
+  }
+  return utf8Encoder.encode(text).buffer as ArrayBuffer;
 }
+
+const utf8Encoder = new TextEncoder();
