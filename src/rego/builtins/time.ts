@@ -672,6 +672,19 @@ register(
     },
   },
   {
+    // OPA's test helper. Arbiter evaluates synchronously in a shared process, so it checks the
+    // duration and the evaluation budget but does not block the thread.
+    name: 'test.sleep',
+    args: ['string'],
+    result: 'null',
+    nondeterministic: true,
+    impl: ([d], ctx) => {
+      parseDuration(asString(d, 1));
+      ctx.checkBudget();
+      return null;
+    },
+  },
+  {
     name: 'time.diff',
     args: [TIME_ARG, TIME_ARG],
     result: 'array<number>',

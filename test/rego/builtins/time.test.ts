@@ -87,3 +87,13 @@ test('parse_duration_ns follows Go time.ParseDuration', () => {
   assert.equal(errorOf(() => call('time.parse_duration_ns', '1')), 'time: missing unit in duration "1"');
   assert.equal(errorOf(() => call('time.parse_duration_ns', 'abc')), 'time: invalid duration "abc"');
 });
+
+test('test.sleep validates its duration without blocking', () => {
+  let checks = 0;
+  const sleepCtx = { ...ctx, checkBudget: () => void checks++ } as BuiltinContext;
+  const started = Date.now();
+  assert.equal(lookupBuiltin('test.sleep')!.impl(['10s'], sleepCtx), null);
+  assert.ok(Date.now() - started < 1000);
+  assert.equal(checks, 1);
+  assert.equal(errorOf(() => lookupBuiltin('test.sleep')!.impl(['soon'], sleepCtx)), 'time: invalid duration "soon"');
+});
