@@ -24,6 +24,31 @@ function concat([delim, coll]: Value[]): Value {
   return items.map((x) => elementString(coll, x, 2)).join(d);
 }
 
+/**
+ * Go maps case rune by rune with Unicode's simple mappings: no context (final sigma) and no
+ * expansions. Where JavaScript's full mapping expands a rune, Go keeps it when upper-casing
+ * ("ß") and takes the base letter when lower-casing ("İ" -> "i").
+ */
+function lower(s: string): string {
+  if (isAscii(s)) return s.toLowerCase();
+  let out = '';
+  for (const ch of s) {
+    const l = ch.toLowerCase();
+    out += l.length === ch.length ? l : String.fromCodePoint(l.codePointAt(0)!);
+  }
+  return out;
+}
+
+function upper(s: string): string {
+  if (isAscii(s)) return s.toUpperCase();
+  let out = '';
+  for (const ch of s) {
+    const u = ch.toUpperCase();
+    out += Array.from(u).length === 1 ? u : ch;
+  }
+  return out;
+}
+
 /** Go's strings.ReplaceAll, where an empty `old` inserts `repl` around every rune. */
 function replaceAll(s: string, old: string, repl: string): string {
   if (old === '') return repl + runes(s).join(repl) + (s === '' ? '' : repl);
@@ -213,8 +238,8 @@ register(
     result: 'array<number>',
     impl: ([s, search]) => indexOfN(asString(s, 1), asString(search, 2)),
   },
-  { name: 'lower', args: ['string'], result: 'string', impl: ([s]) => asString(s, 1).toLowerCase() },
-  { name: 'upper', args: ['string'], result: 'string', impl: ([s]) => asString(s, 1).toUpperCase() },
+  { name: 'lower', args: ['string'], result: 'string', impl: ([s]) => lower(asString(s, 1)) },
+  { name: 'upper', args: ['string'], result: 'string', impl: ([s]) => upper(asString(s, 1)) },
   {
     name: 'replace',
     args: ['string', 'string', 'string'],

@@ -76,6 +76,8 @@ test('trim family uses cutsets of runes and Go white space', () => {
 test('lower, upper, reverse and count', () => {
   assert.equal(call('lower', 'AbC'), 'abc');
   assert.equal(call('upper', 'AbC'), 'ABC');
+  assert.equal(call('lower', 'ΟΔΟΣ İ'), 'οδοσ i');
+  assert.equal(call('upper', 'straße ǆ'), 'STRAßE Ǆ');
   assert.equal(call('strings.reverse', '1😀𝛾'), '𝛾😀1');
   assert.equal(call('strings.count', 'cheese', 'e'), 3);
   assert.equal(call('strings.count', '11111', '11'), 2);
