@@ -1,8 +1,10 @@
-// The `arbiter` command: serve, token, and the bundle commands.
+// The `arbiter` command: serve, token, bundle build|push, verify.
 
 import { Command, CommanderError } from 'commander';
 import { main as serve } from '../main';
+import { registerBundleCommands } from './bundle';
 import { registerTokenCommand } from './token';
+import { registerVerifyCommand } from './verify';
 
 export function buildProgram(): Command {
   const program = new Command('arbiter')
@@ -13,6 +15,8 @@ export function buildProgram(): Command {
     .description('run the HTTP service (configured through ARBITER_* environment variables)')
     .action(() => serve());
   registerTokenCommand(program);
+  registerBundleCommands(program);
+  registerVerifyCommand(program);
   return program;
 }
 
