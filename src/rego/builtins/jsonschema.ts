@@ -211,6 +211,8 @@ function describe(e: ErrorObject, doc: unknown): SchemaError {
       return err('number_not', 'Must not validate the schema (not)');
     case 'anyOf':
       return err('number_any_of', 'Must validate at least one schema (anyOf)');
+    case 'allOf':
+      return err('number_all_of', 'Must validate all the schemas (allOf)');
     case 'oneOf':
       return err('number_one_of', 'Must validate one and only one schema (oneOf)');
     case 'if':
@@ -263,12 +265,60 @@ function arrange(errors: ErrorObject[]): ErrorObject[] {
   return out;
 }
 
+const CHILD_WITH_NAME = new Set(['properties', 'patternProperties']);
+const CHILD = new Set(['additionalProperties', 'additionalItems', 'contains', 'items']);
+const NAMED_SUBSCHEMA = new Set(['dependencies', 'definitions', '$defs', 'allOf', 'anyOf', 'oneOf']);
+
+/** The instance path where a schema path suffix (below some subschema) started. */
+function instancePathAbove(instancePath: string, schemaSuffix: string[]): string {
+  let consumed = 0;
+  for (let i = 0; i < schemaSuffix.length - 1; i++) {
+    const k = schemaSuffix[i];
+    if (CHILD_WITH_NAME.has(k)) {
+      consumed++;
+      i++;
+    } else if (CHILD.has(k)) {
+      consumed++;
+      if (k === 'items' && /^\d+$/.test(schemaSuffix[i + 1] ?? '')) i++;
+    } else if (NAMED_SUBSCHEMA.has(k)) {
+      i++;
+    }
+  }
+  const segments = instancePath.split('/');
+  return segments.slice(0, Math.max(1, segments.length - consumed)).join('/');
+}
+
+/** gojsonschema follows the errors of a failed allOf with one allOf error of its own. */
+function addAllOfErrors(errors: ErrorObject[]): ErrorObject[] {
+  const lastIndex = new Map<string, number>();
+  const synthetic = new Map<string, ErrorObject>();
+  errors.forEach((e, i) => {
+    const parts = e.schemaPath.split('/');
+    parts.forEach((k, j) => {
+      if (k !== 'allOf' || !/^\d+$/.test(parts[j + 1] ?? '')) return;
+      const schemaPath = parts.slice(0, j + 1).join('/');
+      lastIndex.set(schemaPath, i);
+      if (!synthetic.has(schemaPath)) {
+        const instancePath = instancePathAbove(e.instancePath, parts.slice(j + 2));
+        synthetic.set(schemaPath, { keyword: 'allOf', instancePath, schemaPath, params: {} });
+      }
+    });
+  });
+  if (synthetic.size === 0) return errors;
+  const out: ErrorObject[] = [];
+  errors.forEach((e, i) => {
+    out.push(e);
+    for (const [path, last] of lastIndex) if (last === i) out.push(synthetic.get(path)!);
+  });
+  return out;
+}
+
 function matchSchema(docValue: Value, schemaValue: Value): Value {
   const doc = loadJSON(docValue);
   const validate = compileSchema(loadJSON(schemaValue));
   if (validate(doc)) return [true, []];
   const results: Value[] = [];
-  for (const e of arrange(validate.errors ?? [])) {
+  for (const e of addAllOfErrors(arrange(validate.errors ?? []))) {
     const d = describe(e, doc);
     results.push(fromJSON({ error: `${d.field}: ${d.desc}`, type: d.type, field: d.field, desc: d.desc }));
   }

@@ -83,6 +83,17 @@ test('json.match_schema keeps only the closest branch of a failed anyOf', () => 
   assert.deepEqual(errors.map((e) => e.error), ['(root): Must validate at least one schema (anyOf)', '(root): d is required']);
 });
 
+test('json.match_schema follows the errors of a failed allOf with an allOf error at its node', () => {
+  const schema = { properties: { a: { allOf: [{ properties: { b: { type: 'string' } } }, { required: ['c'] }] } } };
+  const [, errors] = json(call('json.match_schema', v({ a: { b: 1 } }), v(schema))) as [boolean, { error: string; type: string }[]];
+  assert.deepEqual(errors.map((e) => e.error), [
+    'a.b: Invalid type. Expected: string, given: integer',
+    'a: c is required',
+    'a: Must validate all the schemas (allOf)',
+  ]);
+  assert.equal(errors[2].type, 'number_all_of');
+});
+
 test('json.match_schema patterns run on RE2, so a catastrophic pattern finishes', () => {
   const schema = { properties: { s: { type: 'string', pattern: '^(a+)+$' } } };
   const started = Date.now();
