@@ -2,7 +2,7 @@
 // `clients` loops each record one decision and wait for its commit before the next, as the
 // decision endpoints do (the response waits for the record). Input: a ~1 KB Deployment.
 //
-//   npx tsx bench/audit.ts [--seconds 5] [--clients 32,256] [--sqlite thread,inline] [--postgres URL]
+//   npx tsx bench/audit.ts [--seconds 5] [--clients 32,256] [--sqlite thread,inline] [--ids v7|v4] [--postgres URL]
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { AuditRecorder } from '../src/audit/recorder';
 import { openSqliteStore } from '../src/store/sqlite';
 import { openPostgresStore } from '../src/store/postgres';
+import { newDecisionId } from '../src/store/decisions';
 import type { DecisionRecord, Store } from '../src/store/types';
 
 function arg(name: string, fallback: string): string {
@@ -21,6 +22,9 @@ const seconds = Number(arg('seconds', '5'));
 const clientCounts = arg('clients', '32,256').split(',').map(Number);
 const pgUrl = process.argv.includes('--postgres') ? arg('postgres', '') : undefined;
 const sqliteModes = arg('sqlite', 'thread,inline').split(',').filter(Boolean);
+// v7: time-ordered ids, as the service mints them; v4: random ids, as OPA agents send them.
+const idKind = arg('ids', 'v7');
+const newId = idKind === 'v4' ? () => randomUUID() : () => newDecisionId();
 
 const deployment = {
   apiVersion: 'apps/v1',
@@ -49,7 +53,7 @@ const deployment = {
 
 function record(tenant: string): DecisionRecord {
   return {
-    decision_id: randomUUID(),
+    decision_id: newId(),
     tenant,
     source: 'server',
     path: 'main/deny',
@@ -87,7 +91,7 @@ async function measure(label: string, store: Store, clients: number): Promise<vo
   latencies.sort((a, b) => a - b);
   const batch = sizes.reduce((a, b) => a + b, 0) / sizes.length;
   console.log(
-    `${label.padEnd(13)} clients=${String(clients).padEnd(4)} ${Math.round(latencies.length / elapsed)
+    `${label.padEnd(13)} ids=${idKind} clients=${String(clients).padEnd(4)} ${Math.round(latencies.length / elapsed)
       .toString()
       .padStart(6)} records/s  commits/s=${Math.round(sizes.length / elapsed)}  avg batch=${batch.toFixed(1)}  ` +
       `p50=${percentile(latencies, 50).toFixed(2)}ms p99=${percentile(latencies, 99).toFixed(2)}ms`,

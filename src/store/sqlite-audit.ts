@@ -6,7 +6,8 @@ import type { DecisionRecord } from './types';
 
 type Row = Record<string, any>;
 
-export const SQLITE_PRAGMAS = ['busy_timeout = 10000', 'journal_mode = WAL', 'synchronous = FULL', 'foreign_keys = ON'];
+// cache_size: 32 MB (negative = KiB) keeps the decision-id index in memory longer than the 8 MB default.
+export const SQLITE_PRAGMAS = ['busy_timeout = 10000', 'journal_mode = WAL', 'synchronous = FULL', 'foreign_keys = ON', 'cache_size = -32000'];
 
 export class SqliteAuditLog {
   private readonly statements = new Map<string, Database.Statement>();
