@@ -10,7 +10,7 @@
 import { LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import type { BuiltinContext } from '../rego/builtins/registry';
 import { RegoError, type Location, type RegoErrorCode } from '../rego/errors';
-import { stringifyJSON } from '../rego/eval/values';
+import { RObject, RSet, stringifyJSON } from '../rego/eval/values';
 import { Wasm, type WasmExports, type WasmGlobal, type WasmImports, type WasmMemory, type WasmModule } from './wasm-api';
 
 export interface WasmRuntimeOptions {
@@ -280,7 +280,8 @@ export class WasmRuntime {
 function encodeJSON(value: unknown): ArrayBuffer {
   let text: string;
   try {
-    text = JSON.stringify(value);
+    // Rego values (RObject, RSet) need toJSON; plain JSON takes the fast path.
+    text = value instanceof RObject || value instanceof RSet ? stringifyJSON(value) : JSON.stringify(value);
   } catch {
     text = stringifyJSON(value); // bigints: JSON.stringify refuses them, stringifyJSON prints them exactly
   }

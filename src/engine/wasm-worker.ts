@@ -5,11 +5,12 @@
 // its reply port synchronously.
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { RegoError, type Location, type RegoErrorCode } from '../rego/errors';
-import { Wasm } from './wasm-api';
+import type { WasmModule } from './wasm-api';
 import { WasmRuntime, toRegoError, type BuiltinHost, type WasmEvalOptions, type WasmRuntimeOptions } from './wasm-runtime';
 
 export interface WorkerInit {
-  bytes: Uint8Array;
+  /** The compiled module (structured clone shares the compiled code, no second compile). */
+  module: WasmModule;
   data: unknown;
   options: Omit<WasmRuntimeOptions, 'print'>;
   /** An Int32Array's buffer: the main thread sets [0] to 1 once a built-in reply is on `replies`. */
@@ -59,7 +60,7 @@ const forwardToMainThread: BuiltinHost = {
 
 let runtime: WasmRuntime | null = null;
 try {
-  runtime = new WasmRuntime(new Wasm.Module(init.bytes), init.data, forwardToMainThread, {
+  runtime = new WasmRuntime(init.module, init.data, forwardToMainThread, {
     ...init.options,
     print: (message) => send({ print: message }),
   });

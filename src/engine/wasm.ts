@@ -60,7 +60,7 @@ export async function loadWasmModule(bytes: Buffer, data: unknown, options: Wasm
   const runtime = new WasmRuntime(module, data, registryHost, options);
   const missing = runtime.missingBuiltins();
   if (missing.length > 0) throw new WasmModuleError(missingBuiltinsMessage(missing));
-  const isolated = new IsolatedEvaluator(new Uint8Array(bytes), data, options);
+  const isolated = new IsolatedEvaluator(module, data, options);
   return {
     entrypoints: runtime.entrypoints,
     builtins: runtime.builtins,
@@ -145,7 +145,7 @@ class IsolatedEvaluator {
   private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly bytes: Uint8Array,
+    private readonly module: WasmModule,
     private readonly data: unknown,
     private readonly options: WasmLoadOptions,
   ) {}
@@ -215,7 +215,7 @@ class IsolatedEvaluator {
     const signal = new SharedArrayBuffer(4);
     const channel = new MessageChannel();
     const { memoryPages, env } = this.options;
-    const init: WorkerInit = { bytes: this.bytes, data: this.data, options: { memoryPages, env }, signal, replies: channel.port1 };
+    const init: WorkerInit = { module: this.module, data: this.data, options: { memoryPages, env }, signal, replies: channel.port1 };
     const settings = { workerData: init, transferList: [channel.port1] };
     const worker =
       extname(WORKER_FILE) === '.ts'

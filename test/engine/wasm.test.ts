@@ -68,6 +68,8 @@ for (const abiMinor of [1, 2] as const) {
       assert.equal(policy.evaluate('example/allow', { user: 'bob', extra: [1, { a: null }] }), true);
       assert.equal(policy.evaluate('example/allow', { user: 'carol' }), false);
       assert.equal(policy.evaluate('example/allow', {}), false);
+      // A Rego value (as the engine holds the input) is sent as its JSON.
+      assert.equal(policy.evaluate('example/allow', fromJSON({ user: 'alice' })), true);
     });
 
     it('passes undefined and falsy inputs as they are', () => {
