@@ -276,8 +276,24 @@ function isValidYAML(text: string): boolean {
   }
 }
 
+/** Plain scalars that go-yaml v2 would read back as something other than a string. */
+const YAML_NON_STRING =
+  /^(?:|~|null|Null|NULL|[yYnN]|yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?|[-+]?(?:0b[01_]+|0x[0-9a-fA-F_]+)|[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?|\d{4}-\d{1,2}-\d{1,2}(?:[Tt ].*)?)$/;
+
+/**
+ * go-yaml v2's output: block style, sequences not indented under their key, strings that would
+ * read back as another type in double quotes, other strings plain or in single quotes.
+ */
 function marshalYAML(v: Value): string {
-  return YAML.stringify(toJSON(v), { indentSeq: false, singleQuote: true, lineWidth: 0, version: '1.1' });
+  const doc = new YAML.Document(toJSON(v), { version: '1.1' });
+  YAML.visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && !node.value.includes('\n') && YAML_NON_STRING.test(node.value)) {
+        node.type = 'QUOTE_DOUBLE';
+      }
+    },
+  });
+  return doc.toString({ indentSeq: false, singleQuote: true, lineWidth: 0 });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -70,7 +70,10 @@ test('yaml.unmarshal resolves YAML 1.1 scalars and reports go-yaml style errors'
 test('yaml.marshal writes block YAML that reads back to the same value', () => {
   const value = { a: [1, { b: 'true', c: 'x y' }], d: null };
   const text = callJSON('yaml.marshal', value) as string;
-  assert.equal(text, "a:\n- 1\n- b: 'true'\n  c: x y\nd: null\n");
+  assert.equal(text, 'a:\n- 1\n- b: "true"\n  c: x y\nd: null\n');
+  const strings = { a: 'x: y', b: '', c: 'yes', d: '12', e: 'plain', f: '1.5e3' };
+  assert.equal(callJSON('yaml.marshal', strings), 'a: \'x: y\'\nb: ""\nc: "yes"\nd: "12"\ne: plain\nf: "1.5e3"\n');
+  assert.deepEqual(callJSON('yaml.unmarshal', callJSON('yaml.marshal', strings) as string), strings);
   assert.deepEqual(callJSON('yaml.unmarshal', text), value);
 });
 
