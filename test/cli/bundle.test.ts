@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readBundle } from '../../src/bundle';
+import { createTenant, startService } from '../http/helpers';
 
 const BIN = resolve(__dirname, '../../bin/arbiter.js');
 let work: string;
@@ -150,5 +151,36 @@ test('bundle push of a rejected upload prints every problem and exits 1; no toke
     assert.match(noToken.stderr, /ARBITER_TOKEN/);
   } finally {
     server.close();
+  }
+});
+
+test('bundle push against a real Arbiter: the version is stored and served; a bad bundle is refused with every problem', async () => {
+  const svc = await startService();
+  try {
+    await new Promise<void>((r) => svc.server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(svc.server.address() as AddressInfo).port}`;
+    await createTenant(svc, 'team-a');
+    const env = { ARBITER_TOKEN: svc.token('team-a', 'bundles:write decide') };
+
+    const ok = await arbiter(['bundle', 'push', policyDir('real'), '--server', url, '--tenant', 'team-a', '--name', 'k8s', '-q'], env);
+    assert.equal(ok.code, 0, ok.stderr);
+    const created = JSON.parse(ok.stdout);
+    assert.equal(created.version, 1);
+    assert.equal(created.active, true);
+    const decision = await svc.http().post('/v1/data/main/deny').set('Authorization', `Bearer ${env.ARBITER_TOKEN}`).send({ input: { spec: { privileged: true } } });
+    assert.deepEqual(decision.body.result, ['privileged']);
+
+    const bad = policyDir('real-bad', 'count(deny) == 5');
+    writeFileSync(join(bad, 'stray.rego'), 'package stray\n\nx := 1\n');
+    const refused = await arbiter(['bundle', 'push', bad, '--server', url, '--tenant', 'team-a', '--name', 'k8s', '-q'], env);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /upload rejected: HTTP 400\n/);
+    assert.match(refused.stderr, /manifest roots \[main\] do not permit 'package stray' in module '\/stray.rego'/);
+    assert.match(refused.stderr, /test data\.main\.test_clean failed/);
+    const versions = await svc.http().get('/tenants/team-a/bundles/k8s/versions').set('Authorization', `Bearer ${svc.token('team-a', 'bundles:read')}`);
+    assert.equal(versions.status, 200);
+    assert.equal(JSON.stringify(versions.body).match(/"version":/g)?.length, 1, 'the refused upload stored nothing');
+  } finally {
+    await svc.close();
   }
 });
