@@ -103,8 +103,32 @@ function hasNoTokens(text: string): boolean {
   }
 }
 
+/**
+ * Nesting limit for documents: the parser and the AST conversion recurse once per level, so a
+ * hostile document could otherwise exhaust the stack. Real schemas and queries stay far below it.
+ */
+export const MAX_GRAPHQL_DEPTH = 256;
+
+function checkDepth(text: string): void {
+  let depth = 0;
+  try {
+    const lexer = new Lexer(new Source(text));
+    for (let t = lexer.advance(); t.kind !== TokenKind.EOF; t = lexer.advance()) {
+      if (t.kind === TokenKind.BRACE_L || t.kind === TokenKind.BRACKET_L || t.kind === TokenKind.PAREN_L) {
+        if (++depth > MAX_GRAPHQL_DEPTH) {
+          throw gqlError(`document nested deeper than ${MAX_GRAPHQL_DEPTH} levels`, t.line, t.column);
+        }
+      } else if (t.kind === TokenKind.BRACE_R || t.kind === TokenKind.BRACKET_R || t.kind === TokenKind.PAREN_R) depth--;
+    }
+  } catch (e) {
+    if (e instanceof BuiltinError) throw e;
+    // Lexical errors are reported by the parser, with its wording.
+  }
+}
+
 function parseText(text: string): DocumentNode {
   if (hasNoTokens(text)) return { kind: Kind.DOCUMENT, definitions: [] };
+  checkDepth(text);
   try {
     return parse(text, { allowLegacyFragmentVariables: true });
   } catch (e) {

@@ -185,3 +185,13 @@ test('graphql.parse reports validation errors with their location', () => {
     'Field "myAction" argument "myEnum" of type "Locale!" is required, but it was not provided in GraphQL string at location 2:3',
   );
 });
+
+test('deeply nested documents end in a typed error instead of exhausting the stack', () => {
+  const deep = '{' + 'a{'.repeat(20000) + 'b' + '}'.repeat(20000) + '}';
+  assert.match(errorOf(() => call('graphql.parse_query', deep)), /^document nested deeper than 256 levels in GraphQL string at location 1:\d+$/);
+  assert.equal(call('graphql.is_valid', deep, 'type Query { a: Query b: Int }'), false);
+  const nestedList = '{ f(a: ' + '['.repeat(5000) + ']'.repeat(5000) + ') }';
+  assert.match(errorOf(() => call('graphql.parse_query', nestedList)), /nested deeper/);
+  const fine = '{' + 'a{'.repeat(100) + 'b' + '}'.repeat(100) + '}';
+  assert.equal(call('graphql.is_valid', fine, 'type Query { a: Query b: Int }'), true);
+});
