@@ -131,6 +131,25 @@ export class CrossChecker {
     return this.rate > 0 && (this.rate >= 1 || this.random() < this.rate);
   }
 
+  /**
+   * The call for the decision path: when this decision is drawn, evaluates it with the Rego
+   * engine (`regoEvaluate`, after the current I/O callbacks, so the response is not delayed) and
+   * records the comparison with the Wasm outcome. Returns whether it was drawn.
+   */
+  sample(subject: CrossCheckSubject, wasmOutcome: unknown, regoEvaluate: () => unknown): boolean {
+    if (!this.shouldSample()) return false;
+    setImmediate(() => {
+      let regoOutcome: unknown;
+      try {
+        regoOutcome = regoEvaluate();
+      } catch (e) {
+        regoOutcome = e;
+      }
+      this.record(subject, wasmOutcome, regoOutcome);
+    });
+    return true;
+  }
+
   /** Compares the two outcomes of one decision and records the comparison. */
   record(subject: CrossCheckSubject, wasmOutcome: unknown, regoOutcome: unknown): CrossCheckResult {
     const result = crossCheck(wasmOutcome, regoOutcome);

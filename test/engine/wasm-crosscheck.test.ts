@@ -129,6 +129,27 @@ describe('CrossChecker', () => {
     assert.equal(checker.report('team-a', 'authz', 2).checked, 0);
   });
 
+  it('samples a decision off the decision path and records the comparison', async () => {
+    const draws = [0.9, 0.1, 0.1];
+    const checker = new CrossChecker({ rate: 0.5, random: () => draws.shift()! });
+    let regoRuns = 0;
+    assert.equal(checker.sample(subject('skipped'), true, () => regoRuns++), false);
+    assert.equal(checker.sample(subject('d1'), true, () => (regoRuns++, false)), true);
+    assert.equal(checker.sample(subject('d2'), 'x', () => {
+      regoRuns++;
+      throw new RegoError('eval_type_error', 'operand 1 must be string');
+    }), true);
+    assert.equal(regoRuns, 0, 'the Rego evaluation waits until the current callbacks are done');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(regoRuns, 2);
+    const report = checker.report('team-a', 'authz', 1);
+    assert.equal(report.checked, 2);
+    assert.deepEqual(report.mismatches.map((m) => [m.decision_id, m.reason]), [
+      ['d2', 'error_differs'],
+      ['d1', 'result_differs'],
+    ]);
+  });
+
   it('counts comparisons in Prometheus', async () => {
     const registry = new Registry();
     const checker = new CrossChecker({ rate: 1, registry });
