@@ -5,7 +5,7 @@
 import { compileModules, parseModule, RegoError } from '../rego';
 import { runRegoTests } from '../rego/testing';
 import type { Problem } from './errors';
-import { goList, normalizeRoot, rootPathsContain, rootPathsOverlap } from './paths';
+import { baseName, dirName, goList, normalizeRoot, rootPathsContain, rootPathsOverlap } from './paths';
 import type { ParsedBundle } from './read';
 
 export interface ValidateOptions {
@@ -23,7 +23,8 @@ export interface ValidateOptions {
 export function validateBundle(bundle: ParsedBundle, options: ValidateOptions): Problem[] {
   const problems: Problem[] = [];
   const roots = bundle.manifest.roots.map(normalizeRoot);
-  checkRoots(roots, problems);
+  const manifestFile = bundle.files.find((f) => f.path.endsWith('.manifest'))?.path;
+  checkRoots(roots, manifestFile, problems);
 
   const packages = new Map<string, string[]>(); // module path -> package path segments
   let parseFailed = false;
@@ -45,9 +46,9 @@ export function validateBundle(bundle: ParsedBundle, options: ValidateOptions): 
       });
     }
   }
-  checkWasm(bundle, roots, problems);
-  checkData(bundle.data, roots, problems);
-  checkOtherBundles(roots, options, problems);
+  checkWasm(bundle, roots, manifestFile, problems);
+  checkData(bundle, roots, problems);
+  checkOtherBundles(roots, manifestFile, options, problems);
 
   if (parseFailed) return problems;
   let policy: ReturnType<typeof compileModules>;
@@ -72,40 +73,40 @@ export function validateBundle(bundle: ParsedBundle, options: ValidateOptions): 
   return problems;
 }
 
-function checkRoots(roots: string[], problems: Problem[]): void {
+function checkRoots(roots: string[], manifestFile: string | undefined, problems: Problem[]): void {
   for (let i = 0; i < roots.length - 1; i++) {
     for (let j = i + 1; j < roots.length; j++) {
       if (rootPathsOverlap(roots[i], roots[j])) {
-        problems.push({ file: '.manifest', message: `manifest has overlapped roots: '${roots[i]}' and '${roots[j]}'`, code: 'bundle_error' });
+        problems.push({ file: manifestFile, message: `manifest has overlapped roots: '${roots[i]}' and '${roots[j]}'`, code: 'bundle_error' });
       }
     }
   }
 }
 
-function checkWasm(bundle: ParsedBundle, roots: string[], problems: Problem[]): void {
+function checkWasm(bundle: ParsedBundle, roots: string[], manifestFile: string | undefined, problems: Problem[]): void {
   const seen = new Set<string>();
   const wasmFiles = new Set(bundle.wasm.map((w) => w.path.replace(/^\/+/, '')));
   for (const r of bundle.manifest.wasm ?? []) {
     const entrypoint = normalizeRoot(r.entrypoint);
     if (!rootPathsContain(roots, entrypoint)) {
       problems.push({
-        file: '.manifest',
+        file: manifestFile,
         message: `manifest roots ${goList(roots)} do not permit '${r.entrypoint}' entrypoint for wasm module '${r.module}'`,
         code: 'bundle_error',
       });
     }
     if (seen.has(entrypoint)) {
-      problems.push({ file: '.manifest', message: `entrypoint '${r.entrypoint}' cannot be used by more than one wasm module`, code: 'bundle_error' });
+      problems.push({ file: manifestFile, message: `entrypoint '${r.entrypoint}' cannot be used by more than one wasm module`, code: 'bundle_error' });
     }
     seen.add(entrypoint);
     if (!wasmFiles.has(r.module.replace(/^\/+/, ''))) {
-      problems.push({ file: '.manifest', message: `manifest references wasm module '${r.module}' but the module file does not exist`, code: 'bundle_error' });
+      problems.push({ file: manifestFile, message: `manifest references wasm module '${r.module}' but the module file does not exist`, code: 'bundle_error' });
     }
   }
 }
 
 /** OPA's walk over data: each path must be inside a root, or be an object on the way to one. */
-function checkData(data: Record<string, unknown>, roots: string[], problems: Problem[]): void {
+function checkData(bundle: ParsedBundle, roots: string[], problems: Problem[]): void {
   const visit = (value: unknown, path: string): void => {
     if (rootPathsContain(roots, path)) return;
     const isObject = value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -114,14 +115,25 @@ function checkData(data: Record<string, unknown>, roots: string[], problems: Pro
       return;
     }
     problems.push({
+      file: dataFileOf(bundle, path),
       message: `manifest roots ${goList(roots)} do not permit data at path '/${path}' (hint: check bundle directory structure)`,
       code: 'bundle_error',
     });
   };
-  visit(data, '');
+  visit(bundle.data, '');
 }
 
-function checkOtherBundles(roots: string[], options: ValidateOptions, problems: Problem[]): void {
+const DATA_FILES = new Set(['data.json', 'data.yaml', 'data.yml']);
+
+/** The data file that put something at `path`: the deepest one at or above it, else one below it. */
+function dataFileOf(bundle: ParsedBundle, path: string): string | undefined {
+  const within = (outer: string, inner: string) => outer === '' || inner === outer || inner.startsWith(`${outer}/`);
+  const dataFiles = bundle.files.filter((f) => DATA_FILES.has(baseName(f.path))).map((f) => ({ path: f.path, dir: dirName(f.path) }));
+  const above = dataFiles.filter((f) => within(f.dir, path)).sort((a, b) => b.dir.length - a.dir.length);
+  return (above[0] ?? dataFiles.find((f) => within(path, f.dir)))?.path;
+}
+
+function checkOtherBundles(roots: string[], manifestFile: string | undefined, options: ValidateOptions, problems: Problem[]): void {
   const colliding = new Set<string>();
   for (const other of options.otherActiveRoots) {
     if (other.name === options.name) continue;
@@ -130,7 +142,7 @@ function checkOtherBundles(roots: string[], options: ValidateOptions, problems: 
   }
   if (colliding.size > 0) {
     problems.push({
-      file: '.manifest',
+      file: manifestFile,
       message: `detected overlapping roots in bundle manifest with: ${goList([...colliding].sort())}`,
       code: 'bundle_error',
     });

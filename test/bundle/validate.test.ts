@@ -37,14 +37,20 @@ test('modules and data outside the roots are each reported', () => {
     file('a/b/data.json', '{"fine": true}'),
     file('a/data.json', '{"other": 1}'),
     file('d/data.json', '{"x": 1}'),
+    file('data.json', '{"c": {"in": 1}, "z": 2}'),
   ]);
   assert.deepEqual(messages(problems).sort(), [
     "manifest roots [a/b c] do not permit 'package a[\"b-c\"]' in module '/weird.rego'",
     "manifest roots [a/b c] do not permit 'package x' in module '/x.rego'",
     "manifest roots [a/b c] do not permit data at path '/a/other' (hint: check bundle directory structure)",
     "manifest roots [a/b c] do not permit data at path '/d' (hint: check bundle directory structure)",
+    "manifest roots [a/b c] do not permit data at path '/z' (hint: check bundle directory structure)",
   ]);
-  assert.equal(problems.find((p) => p.message.includes("'package x'"))?.file, 'x.rego');
+  const fileOf = (text: string) => problems.find((p) => p.message.includes(text))?.file;
+  assert.equal(fileOf("'package x'"), 'x.rego');
+  assert.equal(fileOf("'/a/other'"), 'a/data.json');
+  assert.equal(fileOf("'/d'"), 'd/data.json');
+  assert.equal(fileOf("'/z'"), 'data.json');
 });
 
 test('roots overlapping another active bundle name it; the same bundle\'s previous version does not count', () => {
