@@ -232,11 +232,17 @@ function describe(e: ErrorObject, doc: unknown): SchemaError {
   }
 }
 
+/** A group of errors reported together: `anchor` is the error that places it. */
+interface Unit {
+  anchor: ErrorObject;
+  errors: ErrorObject[];
+}
+
 /**
  * gojsonschema reports a failed anyOf/oneOf followed by the errors of the closest branch only,
  * where ajv reports every branch: keep the branch with the fewest errors.
  */
-function arrange(errors: ErrorObject[]): ErrorObject[] {
+function combinatorUnits(errors: ErrorObject[]): Unit[] {
   const combinators = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
   const branchOf = (e: ErrorObject): { owner: ErrorObject; branch: string } | null => {
     for (const c of combinators) {
@@ -246,10 +252,11 @@ function arrange(errors: ErrorObject[]): ErrorObject[] {
     }
     return null;
   };
-  const out: ErrorObject[] = [];
+  const units: Unit[] = [];
   for (const e of errors) {
     if (branchOf(e) !== null) continue;
-    out.push(e);
+    const unit: Unit = { anchor: e, errors: [e] };
+    units.push(unit);
     if (e.keyword !== 'anyOf' && e.keyword !== 'oneOf') continue;
     const branches = new Map<string, ErrorObject[]>();
     for (const x of errors) {
@@ -260,9 +267,9 @@ function arrange(errors: ErrorObject[]): ErrorObject[] {
     }
     let best: ErrorObject[] | null = null;
     for (const list of branches.values()) if (best === null || list.length < best.length) best = list;
-    if (best) out.push(...arrange(best));
+    if (best) for (const u of combinatorUnits(best)) unit.errors.push(...u.errors);
   }
-  return out;
+  return units;
 }
 
 const CHILD_WITH_NAME = new Set(['properties', 'patternProperties']);
@@ -289,28 +296,63 @@ function instancePathAbove(instancePath: string, schemaSuffix: string[]): string
 }
 
 /** gojsonschema follows the errors of a failed allOf with one allOf error of its own. */
-function addAllOfErrors(errors: ErrorObject[]): ErrorObject[] {
-  const lastIndex = new Map<string, number>();
-  const synthetic = new Map<string, ErrorObject>();
-  errors.forEach((e, i) => {
-    const parts = e.schemaPath.split('/');
-    parts.forEach((k, j) => {
-      if (k !== 'allOf' || !/^\d+$/.test(parts[j + 1] ?? '')) return;
-      const schemaPath = parts.slice(0, j + 1).join('/');
-      lastIndex.set(schemaPath, i);
-      if (!synthetic.has(schemaPath)) {
-        const instancePath = instancePathAbove(e.instancePath, parts.slice(j + 2));
-        synthetic.set(schemaPath, { keyword: 'allOf', instancePath, schemaPath, params: {} });
-      }
-    });
-  });
-  if (synthetic.size === 0) return errors;
-  const out: ErrorObject[] = [];
-  errors.forEach((e, i) => {
-    out.push(e);
-    for (const [path, last] of lastIndex) if (last === i) out.push(synthetic.get(path)!);
-  });
+function allOfUnits(units: Unit[]): Unit[] {
+  const out: Unit[] = [];
+  const byAllOf = new Map<string, Unit>();
+  for (const u of units) {
+    const parts = u.anchor.schemaPath.split('/');
+    const j = parts.findIndex((k, i) => k === 'allOf' && /^\d+$/.test(parts[i + 1] ?? ''));
+    if (j < 0) {
+      out.push(u);
+      continue;
+    }
+    const schemaPath = parts.slice(0, j + 1).join('/');
+    let group = byAllOf.get(schemaPath);
+    if (!group) {
+      const instancePath = instancePathAbove(u.anchor.instancePath, parts.slice(j + 2));
+      group = { anchor: { keyword: 'allOf', instancePath, schemaPath, params: {} }, errors: [] };
+      byAllOf.set(schemaPath, group);
+      out.push(group);
+    }
+    group.errors.push(...u.errors);
+  }
+  for (const group of byAllOf.values()) group.errors.push(group.anchor);
   return out;
+}
+
+/** gojsonschema checks a node's type, then combinators, then type-specific keywords, then enum/const. */
+function keywordRank(keyword: string): number {
+  if (keyword === 'type') return 0;
+  if (['anyOf', 'oneOf', 'allOf', 'not', 'if', 'dependencies'].includes(keyword)) return 1;
+  if (keyword === 'enum' || keyword === 'const') return 3;
+  return 2;
+}
+
+/** Depth-first document order: a node before its children, array items by index. */
+function compareInstancePaths(a: string, b: string): number {
+  const pa = a.split('/').slice(1);
+  const pb = b.split('/').slice(1);
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    if (pa[i] === pb[i]) continue;
+    const numeric = /^\d+$/.test(pa[i]) && /^\d+$/.test(pb[i]);
+    if (numeric) return Number(pa[i]) - Number(pb[i]);
+    return pa[i] < pb[i] ? -1 : 1;
+  }
+  return pa.length - pb.length;
+}
+
+/** ajv's errors, grouped, completed and ordered as gojsonschema reports them. */
+function gojsonschemaOrder(errors: ErrorObject[]): ErrorObject[] {
+  const units = allOfUnits(combinatorUnits(errors));
+  const ordered = units
+    .map((u, i) => ({ u, i }))
+    .sort(
+      (x, y) =>
+        compareInstancePaths(x.u.anchor.instancePath, y.u.anchor.instancePath) ||
+        keywordRank(x.u.anchor.keyword) - keywordRank(y.u.anchor.keyword) ||
+        x.i - y.i,
+    );
+  return ordered.flatMap((x) => x.u.errors);
 }
 
 function matchSchema(docValue: Value, schemaValue: Value): Value {
@@ -318,7 +360,7 @@ function matchSchema(docValue: Value, schemaValue: Value): Value {
   const validate = compileSchema(loadJSON(schemaValue));
   if (validate(doc)) return [true, []];
   const results: Value[] = [];
-  for (const e of addAllOfErrors(arrange(validate.errors ?? []))) {
+  for (const e of gojsonschemaOrder(validate.errors ?? [])) {
     const d = describe(e, doc);
     results.push(fromJSON({ error: `${d.field}: ${d.desc}`, type: d.type, field: d.field, desc: d.desc }));
   }

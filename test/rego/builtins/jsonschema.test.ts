@@ -46,7 +46,7 @@ test('json.match_schema validates documents and describes each failure', () => {
     properties: { a: { properties: { b: { items: { type: 'number' } } } } },
   }))) as [boolean, { field: string; type: string; error: string }[]];
   assert.equal(valid, false);
-  assert.deepEqual(errors.map((e) => e.error).sort(), [
+  assert.deepEqual(errors.map((e) => e.error), [
     '(root): c is required',
     'a.b.1: Invalid type. Expected: number, given: string',
   ]);
@@ -75,6 +75,36 @@ test('json.match_schema maps common keywords to gojsonschema result types', () =
   assert.equal(byType.get('unique'), 'array items[0,1] must be unique');
   assert.equal(byType.get('array_max_items'), 'Array must have at most 2 items');
   assert.equal(byType.get('additional_property_not_allowed'), 'Additional property extra is not allowed');
+});
+
+test('json.match_schema orders errors depth-first through the document, a node\'s own checks first', () => {
+  const schema = {
+    properties: {
+      z: { enum: [1], type: 'integer' },
+      a: { properties: { b: { type: 'string' } }, required: ['q'] },
+      items: { items: { type: 'string' } },
+    },
+    required: ['r'],
+  };
+  const doc = { z: 2, a: { b: 1 }, items: ['x', 1, 'y', 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] };
+  const [, errors] = json(call('json.match_schema', v(doc), v(schema))) as [boolean, { error: string }[]];
+  assert.deepEqual(errors.map((e) => e.error.split(':')[0]), [
+    '(root)',
+    'a',
+    'a.b',
+    'items.1',
+    'items.3',
+    'items.4',
+    'items.5',
+    'items.6',
+    'items.7',
+    'items.8',
+    'items.9',
+    'items.10',
+    'items.11',
+    'items.12',
+    'z',
+  ]);
 });
 
 test('json.match_schema keeps only the closest branch of a failed anyOf', () => {
