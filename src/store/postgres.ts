@@ -69,6 +69,8 @@ class PostgresStore implements Store {
   private listener: Client | undefined;
   private listenerConnecting: Promise<void> | undefined;
   private readonly activationListeners = new Set<(e: BundleActivation) => void>();
+  private readonly resyncListeners = new Set<() => void>();
+  private listenerConnectedBefore = false;
 
   constructor(
     url: string,
@@ -295,48 +297,62 @@ class PostgresStore implements Store {
     return rows.map((r) => ({ meta: toMeta(r, true), archive: r.archive }));
   }
 
-  async onBundleActivated(cb: (e: BundleActivation) => void): Promise<() => Promise<void>> {
+  async onBundleActivated(cb: (e: BundleActivation) => void, opts: { onResync?: () => void } = {}): Promise<() => Promise<void>> {
     const listener = (e: BundleActivation) => cb(e);
+    const resync = opts.onResync && (() => opts.onResync!());
     this.activationListeners.add(listener);
+    if (resync) this.resyncListeners.add(resync);
     await this.ensureListener();
     return async () => {
       this.activationListeners.delete(listener);
+      if (resync) this.resyncListeners.delete(resync);
     };
   }
 
   /** One LISTEN connection per store, reconnected after a failure while anyone listens. */
   private ensureListener(): Promise<void> {
     if (this.listener || this.closed) return Promise.resolve();
-    this.listenerConnecting ??= (async () => {
-      const client = new Client(this.clientConfig);
-      client.on('notification', (msg) => {
-        if (msg.channel !== this.channel || !msg.payload) return;
-        const e = JSON.parse(msg.payload) as BundleActivation;
-        for (const cb of this.activationListeners) {
-          try {
-            cb(e);
-          } catch {
-            // one failing subscriber must not starve the others
-          }
-        }
-      });
-      const lost = () => {
-        if (this.listener !== client) return;
-        this.listener = undefined;
-        client.end().catch(() => undefined);
-        if (!this.closed && this.activationListeners.size > 0)
-          setTimeout(() => void this.ensureListener().catch(() => undefined), RECONNECT_MS).unref();
-      };
-      client.on('error', lost);
-      client.on('end', lost);
-      await client.connect();
-      await client.query(`LISTEN ${quoteIdent(this.channel)}`);
-      this.listener = client;
-      if (this.closed) await client.end();
-    })().finally(() => {
+    this.listenerConnecting ??= this.connectListener().finally(() => {
       this.listenerConnecting = undefined;
     });
     return this.listenerConnecting;
+  }
+
+  private async connectListener(): Promise<void> {
+    const client = new Client(this.clientConfig);
+    client.on('notification', (msg) => {
+      if (msg.channel !== this.channel || !msg.payload) return;
+      const e = JSON.parse(msg.payload) as BundleActivation;
+      for (const cb of this.activationListeners) callSafely(() => cb(e));
+    });
+    const lost = () => {
+      if (this.listener !== client) return;
+      this.listener = undefined;
+      client.end().catch(() => undefined);
+      this.scheduleReconnect();
+    };
+    client.on('error', lost);
+    client.on('end', lost);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${quoteIdent(this.channel)}`);
+    } catch (e) {
+      client.end().catch(() => undefined);
+      throw e;
+    }
+    if (this.closed) {
+      await client.end();
+      return;
+    }
+    this.listener = client;
+    // Notifications sent while the connection was down are gone: subscribers must reload.
+    if (this.listenerConnectedBefore) for (const cb of this.resyncListeners) callSafely(cb);
+    this.listenerConnectedBefore = true;
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.activationListeners.size === 0) return;
+    setTimeout(() => this.ensureListener().catch(() => this.scheduleReconnect()), RECONNECT_MS).unref();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -548,6 +564,15 @@ class PostgresStore implements Store {
 
   async setSetting(key: string, value: string): Promise<void> {
     await this.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+  }
+}
+
+/** A subscriber's exception must not keep the others from hearing about a change. */
+function callSafely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // the subscriber's own problem
   }
 }
 

@@ -138,8 +138,10 @@ export interface Store {
   /**
    * Calls `cb` after an activation, rollback or deactivation has committed: on PostgreSQL in every
    * process on the database (LISTEN/NOTIFY), on SQLite in this process. Resolves to an unsubscribe.
+   * `onResync` is called when notifications may have been missed (PostgreSQL: the listening
+   * connection was lost and is back): reload every tenant's active bundles then.
    */
-  onBundleActivated(cb: (e: BundleActivation) => void): Promise<() => Promise<void>>;
+  onBundleActivated(cb: (e: BundleActivation) => void, opts?: { onResync?: () => void }): Promise<() => Promise<void>>;
 
   // Audit log: appended in batches (group commit); the store assigns seq and hash chain per tenant.
   /**

@@ -85,8 +85,10 @@ if (!url) {
     describe('onBundleActivated', () => {
       let a: Store;
       let b: Store;
+      let schemaOfNotifyTests = '';
       before(async () => {
         const schema = newSchema();
+        schemaOfNotifyTests = schema;
         a = openPostgresStore(url, { schema });
         b = openPostgresStore(url, { schema });
         await a.init();
@@ -121,6 +123,28 @@ if (!url) {
         await b.activateBundleVersion('notify', 'main', 2);
         await new Promise((r) => setTimeout(r, 100));
         assert.equal(seen.length, 3);
+      });
+
+      it('reconnects a lost listening connection and asks subscribers to resync', async () => {
+        const seen: BundleActivation[] = [];
+        let resyncs = 0;
+        const unsubscribe = await a.onBundleActivated((e) => seen.push(e), { onResync: () => resyncs++ });
+        const admin = new Client({ connectionString: url });
+        await admin.connect();
+        const killed = await admin.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1`,
+          [`LISTEN "arbiter_bundle_activated_${schemaOfNotifyTests}"`],
+        );
+        await admin.end();
+        assert.equal(killed.rowCount, 1);
+        const deadline = Date.now() + 5000;
+        while (resyncs === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        assert.equal(resyncs, 1);
+        await b.activateBundleVersion('notify', 'main', 1);
+        const until = Date.now() + 1000;
+        while (seen.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+        assert.deepEqual(seen, [{ tenant: 'notify', bundle: 'main', version: 1 }]);
+        await unsubscribe();
       });
     });
   });
