@@ -5,7 +5,8 @@
 import YAML from 'yaml';
 import { RObject, RSet, type Value, fromJSON, normNumber, parseJSON, stringifyJSON, toJSON } from '../eval/values';
 import { asObject, asString } from './operands';
-import { BuiltinError, BuiltinTypeError, register } from './registry';
+import { BuiltinError, BuiltinTypeError, operandError, register } from './registry';
+import { formatTerm } from '../eval/format';
 import { elementString } from './textutil';
 
 // ---------------------------------------------------------------------------------------------
@@ -186,19 +187,19 @@ function marshalWithOptions([value, options]: Value[]): Value {
   for (const [k, v] of opts.sortedEntries()) {
     switch (k) {
       case 'pretty':
-        if (typeof v !== 'boolean') throw new BuiltinTypeError('operand 2 must be boolean for the "pretty" option');
+        if (typeof v !== 'boolean') operandError(2, 'boolean', v);
         pretty = v;
         break;
       case 'indent':
-        if (typeof v !== 'string') throw new BuiltinTypeError('operand 2 must be string for the "indent" option');
+        if (typeof v !== 'string') operandError(2, 'string', v);
         indent = v;
         break;
       case 'prefix':
-        if (typeof v !== 'string') throw new BuiltinTypeError('operand 2 must be string for the "prefix" option');
+        if (typeof v !== 'string') operandError(2, 'string', v);
         prefix = v;
         break;
       default:
-        throw new BuiltinTypeError(`object contained unknown key ${JSON.stringify(typeof k === 'string' ? k : toJSON(k))}`);
+        throw new BuiltinTypeError(`operand 2 object contained unknown key ${formatTerm(k)}`);
     }
   }
   const wantPretty = pretty ?? (indent !== undefined || prefix !== undefined);

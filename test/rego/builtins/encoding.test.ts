@@ -46,7 +46,8 @@ test('json.marshal_with_options indents like Go MarshalIndent, with the prefix o
   assert.equal(callJSON('json.marshal_with_options', { foo: 'bar', bar: 'baz' }, { prefix: '> ' }), '> {\n> \t"bar": "baz",\n> \t"foo": "bar"\n> }');
   assert.equal(callJSON('json.marshal_with_options', [], { indent: '    ', prefix: '---' }), '---[]');
   assert.equal(callJSON('json.marshal_with_options', [[[]], {}], { indent: ' ' }), '[\n [\n  []\n ],\n {}\n]');
-  assertFails('BuiltinTypeError', 'object contained unknown key "lottery"', 'json.marshal_with_options', [], RObject.fromEntries([['lottery', true]]));
+  assertFails('BuiltinTypeError', 'operand 2 must be boolean but got string', 'json.marshal_with_options', [], RObject.fromEntries([['pretty', 'yes']]));
+  assertFails('BuiltinTypeError', 'operand 2 object contained unknown key "lottery"', 'json.marshal_with_options', [], RObject.fromEntries([['lottery', true]]));
 });
 
 test('json.unmarshal and json.is_valid', () => {
