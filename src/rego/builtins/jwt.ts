@@ -297,6 +297,8 @@ function signatureVerified(c: Constraints, algName: string, kid: string, data: B
     }
     return c.keys.some((k) => (k.alg === '' || k.alg === algName) && verifySignature(alg, k.key, data, sig));
   }
+  // A shared secret cannot check an asymmetric signature: OPA reports that as an error.
+  if (alg.kind !== 'hmac') throw new BuiltinError('incorrect public key type');
   return verifySignature(alg, Buffer.from(c.secret!, 'utf8'), data, sig);
 }
 

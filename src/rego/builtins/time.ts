@@ -414,8 +414,8 @@ function parseTime(layout: string, value: string): bigint {
         yearDay = num(1, 3);
         break;
       case '15': hour = num(1, 2); if (hour > 23) rangeError('hour'); break;
-      case '03': hour = num(2, 2); if (hour < 1 || hour > 12) rangeError('hour'); break;
-      case '3': hour = num(1, 2); if (hour < 1 || hour > 12) rangeError('hour'); break;
+      case '03': hour = num(2, 2); if (hour > 12) rangeError('hour'); break;
+      case '3': hour = num(1, 2); if (hour > 12) rangeError('hour'); break;
       case '04': minute = num(2, 2); if (minute > 59) rangeError('minute'); break;
       case '4': minute = num(1, 2); if (minute > 59) rangeError('minute'); break;
       case '05':
@@ -434,9 +434,11 @@ function parseTime(layout: string, value: string): bigint {
       }
       case 'PM':
       case 'pm': {
-        const p = rest.slice(0, 2).toUpperCase();
-        if (p !== 'AM' && p !== 'PM') fail();
-        pm = p === 'PM';
+        // Case matters: "PM" reads AM/PM, "pm" reads am/pm.
+        const p = rest.slice(0, 2);
+        const [am, pmText] = chunk.std === 'PM' ? ['AM', 'PM'] : ['am', 'pm'];
+        if (p !== am && p !== pmText) fail();
+        pm = p === pmText;
         rest = rest.slice(2);
         break;
       }
@@ -664,11 +666,15 @@ register(
     args: ['number', 'number', 'number', 'number'],
     result: 'number',
     impl: ([ns, years, months, days]) => {
-      const c = toCivil(checkedNs(asInteger(ns, 1), 1), UTC);
+      const c = toCivil(checkedNs(ns, 1), UTC);
       const y = Number(asInteger(years, 2));
       const mo = Number(asInteger(months, 3));
       const d = Number(asInteger(days, 4));
-      return nsResult(fromCivilInZone(c.year + y, c.month + mo, c.day + d, c.hour, c.minute, c.second, c.nanos, UTC));
+      const result = fromCivilInZone(c.year + y, c.month + mo, c.day + d, c.hour, c.minute, c.second, c.nanos, UTC);
+      // OPA bounds the result by calendar year (Go's UnixNano is defined for 1678-2262).
+      const year = toCivil(result, UTC).year;
+      if (year < 1678 || year > 2262) throw new BuiltinError('time outside of valid range');
+      return nsResult(result);
     },
   },
   {

@@ -127,3 +127,12 @@ test('encode_sign_raw keeps the given text and checks the header', () => {
     'type is JWT but payload is not JSON',
   );
 });
+
+test('decode_verify with a shared secret refuses asymmetric algorithms', () => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const token = sign({ alg: 'RS256' }, { sub: '1' }, rsa.privateKey.export({ format: 'jwk' }));
+  assert.equal(errorOf(() => call('io.jwt.decode_verify', token, { secret: 'secret' })), 'incorrect public key type');
+  const hs = sign({ alg: 'HS256' }, { sub: '1' });
+  const pem = rsa.publicKey.export({ format: 'pem', type: 'spki' }).toString();
+  assert.deepEqual(call('io.jwt.decode_verify', hs, { cert: pem }), [false, {}, {}], 'an HMAC token never verifies with a public key');
+});
