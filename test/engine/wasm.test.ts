@@ -185,6 +185,26 @@ describe('Wasm host built-in errors and context', () => {
   });
 });
 
+describe('Wasm regex built-ins (re2) through the host', () => {
+  it('answers regex.match in thread and from the worker, whose calls the main thread serves', async () => {
+    const bytes = await buildFixtureWasm({ builtins: { 'regex.match': 0 }, firstArg: JSON.stringify('^a[a-z]+$'), wrapUser: false });
+    const policy = await loadWasmModule(bytes, FIXTURE_DATA);
+    try {
+      assert.equal(policy.evaluate('example/greeting', { user: 'alice' }), true);
+      assert.equal(policy.evaluate('example/greeting', { user: 'bob' }), false);
+      assert.equal(await policy.evaluateIsolated('example/greeting', { user: 'anna' }), true);
+      assert.equal(await policy.evaluateIsolated('example/greeting', { user: 'Anna' }), false);
+      const err = await rejectsWithCode(
+        () => policy.evaluateIsolated('example/greeting', { user: 42 }, { strictBuiltinErrors: true }),
+        'eval_type_error',
+      );
+      assert.match(err.rawMessage, /^regex\.match: operand 2 must be string but got number/);
+    } finally {
+      await policy.close();
+    }
+  });
+});
+
 describe('Wasm isolated evaluation (worker thread)', () => {
   let policy: WasmPolicy;
   before(async () => {
