@@ -86,18 +86,45 @@ function checkTypes(schema: unknown): void {
   for (const k of SUBSCHEMAS) checkTypes(s[k]);
 }
 
+/**
+ * Like gojsonschema, accept draft-04 documents too: ajv knows only the draft-07 meta-schema, so
+ * drop `$schema` and rewrite draft-04's boolean exclusiveMinimum/exclusiveMaximum into draft-07's
+ * numeric form, in every subschema.
+ */
+function toDraft7(schema: unknown, root: boolean): unknown {
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return schema;
+  const s: Record<string, unknown> = { ...(schema as Record<string, unknown>) };
+  if (root) delete s.$schema;
+  for (const [bound, exclusive] of [
+    ['minimum', 'exclusiveMinimum'],
+    ['maximum', 'exclusiveMaximum'],
+  ]) {
+    if (typeof s[exclusive] !== 'boolean') continue;
+    if (s[exclusive] === true && typeof s[bound] === 'number') {
+      s[exclusive] = s[bound];
+      delete s[bound];
+    } else {
+      delete s[exclusive];
+    }
+  }
+  for (const k of SUBSCHEMA_MAPS) {
+    const m = s[k];
+    if (m !== null && typeof m === 'object' && !Array.isArray(m)) {
+      s[k] = Object.fromEntries(Object.entries(m).map(([name, x]) => [name, toDraft7(x, false)]));
+    }
+  }
+  for (const k of SUBSCHEMA_LISTS) if (Array.isArray(s[k])) s[k] = (s[k] as unknown[]).map((x) => toDraft7(x, false));
+  for (const k of SUBSCHEMAS) if (k in s) s[k] = toDraft7(s[k], false);
+  return s;
+}
+
 /** Compiles a schema (cached by its text), or throws the schema's first error. */
 function compileSchema(schema: unknown): ValidateFunction {
   const key = JSON.stringify(schema);
   const cached = validators.get(key);
   if (cached) return cached;
   checkTypes(schema);
-  let target = schema;
-  // Draft-04/06 documents validate under draft-07 rules here; ajv only knows the draft-07 meta-schema.
-  if (target !== null && typeof target === 'object' && !Array.isArray(target) && '$schema' in target) {
-    const { $schema: _ignored, ...rest } = target as Record<string, unknown>;
-    target = rest;
-  }
+  const target = toDraft7(schema, true);
   if (!ajv.validateSchema(target as object)) throw new BuiltinError(describeSchemaError(ajv.errors![0]));
   let validate: ValidateFunction;
   try {

@@ -77,6 +77,15 @@ test('json.match_schema maps common keywords to gojsonschema result types', () =
   assert.equal(byType.get('additional_property_not_allowed'), 'Additional property extra is not allowed');
 });
 
+test('json.match_schema accepts draft-04 boolean exclusive bounds', () => {
+  const schema = { $schema: 'http://json-schema.org/draft-04/schema#', properties: { n: { minimum: 5, exclusiveMinimum: true } } };
+  assert.deepEqual(json(call('json.match_schema', v({ n: 6 }), v(schema))), [true, []]);
+  const [valid, errors] = json(call('json.match_schema', v({ n: 5 }), v(schema))) as [boolean, { error: string }[]];
+  assert.equal(valid, false);
+  assert.deepEqual(errors.map((e) => e.error), ['n: Must be greater than 5']);
+  assert.deepEqual(json(call('json.match_schema', v({ n: 5 }), v({ properties: { n: { minimum: 5, exclusiveMinimum: false } } }))), [true, []]);
+});
+
 test('json.match_schema orders errors depth-first through the document, a node\'s own checks first', () => {
   const schema = {
     properties: {
