@@ -1,5 +1,7 @@
 // Writing bundles: a deterministic tar.gz (fixed order, times, modes and owners), so the same
-// files always give the same bytes and so the same digest.
+// files always give the same bytes and so the same digest. Entry names start with '/', as
+// `opa build` writes them: OPA matches a manifest's wasm `module: "/policy.wasm"` against the
+// entry name as it is, so this keeps our bundles read exactly like OPA's own.
 
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
@@ -38,7 +40,7 @@ export async function writeBundle(files: BundleFile[]): Promise<Buffer> {
     pack.on('error', reject);
   });
   for (const e of entries) {
-    pack.entry({ name: e.path, size: e.content.length, mode: 0o644, mtime: FIXED_MTIME, uid: 0, gid: 0, uname: '', gname: '', type: 'file' }, e.content);
+    pack.entry({ name: `/${e.path}`, size: e.content.length, mode: 0o644, mtime: FIXED_MTIME, uid: 0, gid: 0, uname: '', gname: '', type: 'file' }, e.content);
   }
   pack.finalize();
   await collected;

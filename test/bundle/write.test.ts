@@ -27,10 +27,10 @@ test('the same files in any order give byte-identical archives (stable digests)'
   assert.notDeepEqual(changed, one);
 });
 
-test('entries are ordered signatures, manifest, then by path, with fixed mode and time', async () => {
+test('entries are named as opa build names them, ordered signatures, manifest, then by path, with fixed mode and time', async () => {
   const archive = await writeBundle([file('z.rego', 'package z\n'), file('.signatures.json', '{}'), file('a/data.json', '{}'), file('.manifest', '{}')]);
   const entries = await entryNames(archive);
-  assert.deepEqual(entries.map((e) => e.name), ['.signatures.json', '.manifest', 'a/data.json', 'z.rego']);
+  assert.deepEqual(entries.map((e) => e.name), ['/.signatures.json', '/.manifest', '/a/data.json', '/z.rego']);
   for (const e of entries) {
     assert.equal(e.mode, 0o644);
     assert.equal(e.mtime?.getTime(), 0);
