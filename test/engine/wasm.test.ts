@@ -167,6 +167,16 @@ describe('Wasm host built-in errors and context', () => {
     }
   });
 
+  it('cancels an in-thread evaluation past its deadline at its next host built-in call', async () => {
+    const policy = await loadWasmModule(await buildFixtureWasm(), FIXTURE_DATA);
+    try {
+      await rejectsWithCode(() => policy.evaluate('example/greeting', { user: 'a' }, { timeoutMs: 0 }), 'eval_cancel_error');
+      assert.equal(policy.evaluate('example/greeting', { user: 'a' }, { timeoutMs: 1000 }), 'hello, a');
+    } finally {
+      await policy.close();
+    }
+  });
+
   it('gives built-ins the evaluation context: fixed clock and strictness', async () => {
     const policy = await loadWasmModule(await buildFixtureWasm({ builtins: { 'arbiter_test.clock': 0 } }), FIXTURE_DATA);
     try {
