@@ -64,6 +64,12 @@ function canonical(row: Record<string, unknown>, sortArrays: boolean): string {
   return stringifyJSON(obj);
 }
 
+/** `file:row: code: message`, the form OPA prints errors in. */
+function fullMessage(x: RegoError['errors'][number]): string {
+  const prefix = x.location ? `${x.location.file}:${x.location.row}: ` : '';
+  return `${prefix}${x.code}: ${x.message}`;
+}
+
 function describeError(e: unknown): string {
   if (e instanceof RegoError) return e.errors.map((x) => `${x.code}: ${x.message}`).join('; ');
   return `internal: ${(e as Error)?.stack ?? String(e)}`;
@@ -75,12 +81,12 @@ export function runCase(c: Case, file: string, regoVersion: 0 | 1): CaseResult {
   let rows: Record<string, Value>[];
   try {
     const policy = compileModules(
-      (c.modules ?? []).map((source, i) => ({ file: `module-${i}.rego`, source, regoVersion })),
+      (c.modules ?? []).map((source, i) => ({ file: `test-${i}.rego`, source, regoVersion })),
     );
     let input: Value | undefined;
     if (c.input_term !== undefined) {
-      const r = compileModules([]).query(`__input__ := ${c.input_term}`);
-      input = r[0]?.__input__;
+      const r = compileModules([]).query(`inputTermValue := ${c.input_term}`);
+      input = r[0]?.inputTermValue;
     } else if (c.input !== undefined) input = fromJSON(c.input);
     rows = policy.query(c.query, {
       input,
@@ -93,7 +99,7 @@ export function runCase(c: Case, file: string, regoVersion: 0 | 1): CaseResult {
     if (!wantsError) return { ...base, status: e instanceof RegoError ? 'failed' : 'errored', reason: `unexpected error: ${describeError(e)}` };
     if (!(e instanceof RegoError)) return { ...base, status: 'errored', reason: `want ${c.want_error_code ?? c.want_error}, got ${describeError(e)}` };
     const codeOk = c.want_error_code === undefined || e.errors.some((x) => x.code === c.want_error_code);
-    const msgOk = !c.want_error || e.errors.some((x) => x.message.includes(c.want_error!) || `${x.code}: ${x.message}`.includes(c.want_error!));
+    const msgOk = !c.want_error || e.errors.some((x) => fullMessage(x).includes(c.want_error!));
     if (codeOk && msgOk) return { ...base, status: 'passed' };
     return { ...base, status: 'failed', reason: `want error ${c.want_error_code ?? ''} "${c.want_error ?? ''}", got ${describeError(e)}` };
   }

@@ -25,6 +25,7 @@ interface CompileState {
   modules: Module[];
   root: DNode;
   functionPaths: Set<string>;
+  functionArity: Map<string, number>;
   ruleNames: Map<string, Set<string>>;
   errors: RegoErrorItem[];
   pending: { mod: Module; rule: Rule; node: DNode; keys: Term[] }[];
@@ -42,6 +43,7 @@ export function compileParsed(modules: Module[]): CompiledModules {
     modules,
     root: new DNode([]),
     functionPaths: new Set(),
+    functionArity: new Map(),
     ruleNames: new Map(),
     errors: [],
     pending: [],
@@ -80,7 +82,11 @@ function collectRuleNames(st: CompileState): void {
     if (!names) st.ruleNames.set(key, (names = new Set()));
     for (const r of mod.rules) {
       names.add((r.ref[0] as { value: string }).value);
-      if (r.kind === 'function') st.functionPaths.add([...mod.package, ...groundPrefix(r).names].join('.'));
+      if (r.kind === 'function') {
+        const path = [...mod.package, ...groundPrefix(r).names].join('.');
+        st.functionPaths.add(path);
+        st.functionArity.set(path, r.args!.length);
+      }
     }
   }
 }
@@ -118,7 +124,7 @@ function buildRuleTree(st: CompileState): void {
   // A rule may not be defined at a path that is a prefix of another rule's path with a value
   // of a different shape (complete rule above rules): OPA reports these as conflicts.
   const visit = (n: DNode): void => {
-    if ((n.kind === 'complete' || n.kind === 'partialset' || n.kind === 'function') && n.children.size > 0) {
+    if ((n.kind === 'complete' || n.kind === 'function') && n.children.size > 0) {
       const hasRulesBelow = (x: DNode): boolean => x.hasRulesPending || [...x.children.values()].some(hasRulesBelow);
       if ([...n.children.values()].some(hasRulesBelow)) {
         st.errors.push({ code: 'rego_type_error', message: `rule data.${n.path.join('.')} conflicts with rules below it`, location: undefined });
@@ -151,6 +157,7 @@ function nameContext(st: CompileState, mod: Module): NameContext {
     imports,
     ruleNames: st.ruleNames.get(mod.package.join('.')) ?? new Set(),
     isFunction: (path) => st.functionPaths.has(path.join('.')),
+    functionArity: (path) => st.functionArity.get(path.join('.')),
     errors: st.errors,
   };
 }

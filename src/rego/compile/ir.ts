@@ -18,7 +18,7 @@ export type IR =
   | { k: 'arraycomp'; term: IR; body: IRLit[]; captured: number[] }
   | { k: 'setcomp'; term: IR; body: IRLit[]; captured: number[] }
   | { k: 'objectcomp'; key: IR; value: IR; body: IRLit[]; captured: number[] }
-  | { k: 'call'; name: string; builtin: BuiltinDecl | null; func: string[] | null; args: IR[]; loc: Location }
+  | { k: 'call'; name: string; builtin: BuiltinDecl | null; func: string[] | null; args: IR[]; loc: Location; /** last arg receives the result */ outArg: boolean }
   | { k: 'template'; parts: (string | IR)[] };
 
 export type IRExpr =

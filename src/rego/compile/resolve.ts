@@ -17,6 +17,8 @@ export interface NameContext {
   ruleNames: Set<string>;
   /** Data paths of user functions ('a.b.f'), for call resolution. */
   isFunction: (path: string[]) => boolean;
+  /** Number of parameters of the user function at a data path. */
+  functionArity: (path: string[]) => number | undefined;
   errors: RegoErrorItem[];
 }
 
@@ -25,6 +27,10 @@ class Scope {
   readonly declared = new Set<string>();
   readonly captured = new Set<number>();
   readonly own = new Set<number>();
+  /** Literal index of each some/:= declaration; nested scopes see it only after that literal. */
+  readonly declAt = new Map<string, number>();
+  /** Index of the literal being resolved (nested scopes are created while resolving it). */
+  cur = Infinity;
   constructor(
     readonly parent: Scope | null,
     readonly alloc: { n: number },
@@ -43,7 +49,7 @@ class Scope {
     const chain: Scope[] = [this];
     for (let s = this.parent; s; s = s.parent) {
       const slot = s.names.get(name);
-      if (slot !== undefined) {
+      if (slot !== undefined && !s.declaredLater(name)) {
         for (const c of chain) c.captured.add(slot);
         return slot;
       }
@@ -54,8 +60,13 @@ class Scope {
 
   visible(name: string): boolean {
     if (this.names.has(name)) return true;
-    for (let s = this.parent; s; s = s.parent) if (s.names.has(name)) return true;
+    for (let s = this.parent; s; s = s.parent) if (s.names.has(name) && !s.declaredLater(name)) return true;
     return false;
+  }
+
+  declaredLater(name: string): boolean {
+    const d = this.declAt.get(name);
+    return d !== undefined && d >= this.cur;
   }
 }
 
@@ -90,14 +101,14 @@ export class Resolver {
 
   /** Declares the variables of one scope level: some/:= first (they shadow), then free names. */
   declareLevel(scope: Scope, lits: Literal[], extra: Term[] = []): void {
-    for (const lit of lits) {
+    lits.forEach((lit, i) => {
       const e = lit.expr;
-      if (e.type === 'some') for (const v of e.vars) this.declare(scope, v);
+      if (e.type === 'some') for (const v of e.vars) this.declare(scope, v, i);
       else if (e.type === 'somein') {
-        if (e.key) this.declarePattern(scope, e.key);
-        this.declarePattern(scope, e.value);
-      } else if (e.type === 'assign') this.declarePattern(scope, e.left);
-    }
+        if (e.key) this.declarePattern(scope, e.key, i);
+        this.declarePattern(scope, e.value, i);
+      } else if (e.type === 'assign') this.declarePattern(scope, e.left, i);
+    });
     const names: Term[] = [];
     for (const t of extra) collectVars(t, names);
     for (const lit of lits) collectExprVars(lit, names);
@@ -110,25 +121,31 @@ export class Resolver {
     }
   }
 
-  private declare(scope: Scope, v: Term): void {
+  private declare(scope: Scope, v: Term, index = -1): void {
     if (v.type !== 'var') return;
     if (isWildcard(v.name)) return;
     if (scope.declared.has(v.name)) this.err(`var ${v.name} assigned above`, v.loc);
     if (v.name === 'input' || v.name === 'data') this.err(`variables must not shadow ${v.name} (use a different variable name)`, v.loc);
     scope.declared.add(v.name);
+    if (index >= 0) scope.declAt.set(v.name, index);
     if (!scope.names.has(v.name)) this.allocate(scope, v.name);
   }
 
-  private declarePattern(scope: Scope, t: Term): void {
-    if (t.type === 'var') this.declare(scope, t);
-    else if (t.type === 'array') for (const x of t.items) this.declarePattern(scope, x);
-    else if (t.type === 'object') for (const [, x] of t.items) this.declarePattern(scope, x);
+  private declarePattern(scope: Scope, t: Term, index = -1): void {
+    if (t.type === 'var') this.declare(scope, t, index);
+    else if (t.type === 'array') for (const x of t.items) this.declarePattern(scope, x, index);
+    else if (t.type === 'object') for (const [, x] of t.items) this.declarePattern(scope, x, index);
   }
 
   // ---------------------------------------------------------------- resolution phase
 
   body(scope: Scope, lits: Literal[]): IRLit[] {
-    return lits.map((l) => this.literal(scope, l));
+    const out = lits.map((l, i) => {
+      scope.cur = i;
+      return this.literal(scope, l);
+    });
+    scope.cur = Infinity;
+    return out;
   }
 
   literal(scope: Scope, lit: Literal): IRLit {
@@ -315,14 +332,19 @@ export class Resolver {
     if (fn.type === 'var' && fn.op) {
       const b = lookupBuiltin(fn.name);
       if (!b) this.err(`undefined function ${fn.name}`, t.loc, 'rego_type_error');
-      return { k: 'call', name: fn.name, builtin: b, func: null, args, loc: t.loc };
+      return { k: 'call', name: fn.name, builtin: b, func: null, args, loc: t.loc, outArg: false };
     }
     const name = dottedName(fn);
     if (name === null) this.err('invalid function call', t.loc, 'rego_type_error');
     if (fn.type === 'var' && scope.visible(fn.name)) this.err(`undefined function ${name}`, t.loc, 'rego_type_error');
     const target = this.functionTarget(fn, name, true);
     if (!target) this.err(`undefined function ${name}`, t.loc, 'rego_type_error');
-    return { k: 'call', name: target.name, builtin: target.builtin, func: target.func, args, loc: t.loc };
+    const arity = target.builtin ? (target.builtin.variadic ? -2 : target.builtin.args.length) : this.ctx.functionArity(target.func!) ?? -2;
+    const outArg = args.length === arity + 1;
+    if (arity >= 0 && !outArg && args.length !== arity) {
+      this.err(`function ${name} has arity ${arity}, got ${args.length} arguments`, t.loc, 'rego_type_error');
+    }
+    return { k: 'call', name: target.name, builtin: target.builtin, func: target.func, args, loc: t.loc, outArg };
   }
 }
 
@@ -429,7 +451,7 @@ function analyze(t: IR, acc: Needs, pattern: boolean): void {
       else analyze(t.head, acc, false);
       for (const p of t.path) {
         if (p.k === 'var') acc.outs.add(p.slot);
-        else analyze(p, acc, false);
+        else analyze(p, acc, p.k === 'array' || p.k === 'object');
       }
       return;
     case 'array':
@@ -450,8 +472,7 @@ function analyze(t: IR, acc: Needs, pattern: boolean): void {
       for (const s of t.captured) acc.needs.add(s);
       return;
     case 'call': {
-      const extra = t.builtin !== null && !t.builtin.variadic && t.args.length === t.builtin.args.length + 1;
-      t.args.forEach((a, i) => analyze(a, acc, extra && i === t.args.length - 1));
+      t.args.forEach((a, i) => analyze(a, acc, t.outArg && i === t.args.length - 1));
       return;
     }
     case 'template':
@@ -596,7 +617,7 @@ function reorderNested(lit: IRLit, bound: Set<number>, names: string[], errors: 
 export function checkBound(t: IR, bound: Set<number>, names: string[], errors: RegoErrorItem[], loc?: Location): void {
   const acc: Needs = { needs: new Set(), outs: new Set() };
   analyze(t, acc, false);
-  for (const s of [...acc.needs, ...acc.outs]) {
+  for (const s of acc.needs) {
     if (!bound.has(s)) {
       const name = names[s] ?? '?';
       errors.push({ code: 'rego_unsafe_var_error', message: `var ${name.startsWith('_$') ? '_' : name} is unsafe`, location: loc });

@@ -191,8 +191,8 @@ export class ClosureCompiler {
         return (_ev, _f, k) => k();
       case 'term': {
         const t = e.term;
-        if (t.k === 'call' && hasOutputArg(t, this.rt)) {
-          const call: IR = { ...t, args: t.args.slice(0, -1) };
+        if (t.k === 'call' && t.outArg) {
+          const call: IR = { ...t, args: t.args.slice(0, -1), outArg: false };
           return this.unify(call, t.args[t.args.length - 1], bound, loc);
         }
         const gen = this.gen(t, bound);
@@ -508,7 +508,7 @@ export class ClosureCompiler {
   // ---------------------------------------------------------------- refs
 
   private refGet(t: Extract<IR, { k: 'ref' }>, bound: Set<number>): Get | null {
-    for (const p of t.path) if (p.k === 'var' && !bound.has(p.slot)) return null;
+    for (const p of t.path) if (this.hasUnboundPattern(p, bound)) return null;
     const keys = this.getsOrNull(t.path, bound);
     if (!keys) return null;
     if (t.head.k === 'data') return this.dataRefGet(t, keys);
@@ -590,6 +590,14 @@ export class ClosureCompiler {
             f[s] = undefined;
             return r;
           }),
+        );
+        continue;
+      }
+      if (this.hasUnboundPattern(p, bound)) {
+        dataPrefix = false;
+        const pat = this.pattern(p, bound);
+        steps.push((ev, f, cur, k) =>
+          iterate(ev, cur instanceof LazyData ? cur.force(ev) : cur, (key, v) => pat(ev, f, key, () => k(v))),
         );
         continue;
       }
@@ -713,7 +721,7 @@ export class ClosureCompiler {
     let direct: (ev: Ev, args: Value[]) => Value | undefined;
     if (t.builtin) {
       const decl = t.builtin;
-      if (!decl.variadic && t.args.length !== decl.args.length) {
+      if (!decl.variadic && t.args.length !== decl.args.length && !(t.outArg && t.args.length === decl.args.length + 1)) {
         throw new RegoError('rego_type_error', `${name}: arity mismatch\n\thave: (${t.args.length} args)\n\twant: (${decl.args.length} args)`, loc);
       }
       direct = (ev, args) => callBuiltin(ev, decl, args, loc);
@@ -789,14 +797,6 @@ function firstUnbound(t: IR, bound: Set<number>): IR | null {
     if (r) return r;
   }
   return null;
-}
-
-function hasOutputArg(t: Extract<IR, { k: 'call' }>, rt: PolicyRuntime): boolean {
-  if (t.builtin) return !t.builtin.variadic && t.args.length === t.builtin.args.length + 1;
-  const node = t.func ? rt.root.find(t.func) : undefined;
-  if (!node || node.kind !== 'function') return false;
-  const arity = node.rules[0]?.args?.length ?? node.defaultRule?.args?.length ?? -1;
-  return t.args.length === arity + 1;
 }
 
 export function chain(goals: Goal[]): Goal {
@@ -943,12 +943,34 @@ export function nodeValue(ev: Ev, node: DNode, base: Value | undefined): Value |
       if (!merged) merged = new RObject();
       else if (merged === v) merged = merged.clone();
       const prev = merged.get(name);
-      if (prev !== undefined && !equals(prev, cv)) throw conflict('object keys must be unique');
-      merged.set(name, cv);
+      const depth = node.rules.reduce((d, r) => Math.max(d, r.keys.length), 0);
+      merged.set(name, prev === undefined ? cv : mergeValues(prev, cv, depth - 1));
     }
     return merged;
   }
   return v;
+}
+
+/**
+ * Two documents defined at one path: objects built from rule head refs merge (down to `depth`
+ * levels), sets of multi-value rules unite, other values must be equal.
+ */
+function mergeValues(a: Value, b: Value, depth: number): Value {
+  if (a instanceof RSet && b instanceof RSet) {
+    const out = new RSet(a);
+    for (const x of b) out.add(x);
+    return out;
+  }
+  if (a instanceof RObject && b instanceof RObject && depth > 0) {
+    const out = a.clone();
+    for (const [k, v] of b.entries()) {
+      const prev = out.get(k);
+      out.set(k, prev === undefined ? v : mergeValues(prev, v, depth - 1));
+    }
+    return out;
+  }
+  if (!equals(a, b)) throw conflict('object keys must be unique');
+  return a;
 }
 
 function evalGroup(ev: Ev, node: DNode): Value | undefined {

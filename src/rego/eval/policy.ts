@@ -95,7 +95,7 @@ export class CompiledPolicy implements Policy {
     const hit = this.queries.get(text);
     if (hit) return hit;
     const lits = parseQuerySource(text, 1);
-    const r = new Resolver({ pkg: [], imports: new Map(), ruleNames: new Set(), isFunction: (p) => this.root.find(p)?.kind === 'function', errors: [] });
+    const r = new Resolver({ pkg: [], imports: new Map(), ruleNames: new Set(), isFunction: (p) => this.root.find(p)?.kind === 'function', functionArity: (p) => functionArity(this.root, p), errors: [] });
     const scope = r.newScope();
     r.declareLevel(scope, lits);
     const errors: RegoError['errors'] = [];
@@ -117,6 +117,12 @@ export class CompiledPolicy implements Policy {
     visit(this.root);
     return out;
   }
+}
+
+function functionArity(root: DNode, path: string[]): number | undefined {
+  const node = root.find(path);
+  if (!node || node.kind !== 'function') return undefined;
+  return (node.rules[0] ?? node.defaultRule)?.args?.length;
 }
 
 /** 'main/deny', 'main.deny', 'data.main.deny' -> ['main', 'deny']; '' -> []. */

@@ -254,7 +254,7 @@ export class Parser {
       this.pos++;
       rule.value = this.parseTermExpr();
     }
-    if (!args && rule.kind !== 'partialset' && !this.v1 && bracketKey && rule.value === null) {
+    if (!args && rule.kind !== 'partialset' && !this.v1 && bracketKey && ref.length === 2 && rule.value === null && !this.isKw('if')) {
       // v0: `p[x] { ... }` defines a partial set.
       rule.kind = 'partialset';
       rule.key = ref.pop()!;
