@@ -74,8 +74,9 @@ register(
     result: 'any',
     impl: ([o, key, dflt]) => {
       const obj = asObject(o, 1);
-      if (!Array.isArray(key)) return obj.get(key) ?? dflt;
-      return find(obj, key) ?? dflt;
+      // A stored null is a value, not a miss: no `??` here.
+      const found = Array.isArray(key) ? find(obj, key) : obj.get(key);
+      return found === undefined ? dflt : found;
     },
   },
   {

@@ -6,6 +6,9 @@ import { assertError, call, callJSON, set, v } from './collection-helpers';
 test('object.get by key or by path, with a default', () => {
   assert.equal(callJSON('object.get', { a: 'b' }, 'a', 'c'), 'b');
   assert.equal(callJSON('object.get', { a: 'b' }, 'x', 'c'), 'c');
+  assert.equal(callJSON('object.get', { a: null }, 'a', 'c'), null);
+  assert.equal(callJSON('object.get', { a: { b: null } }, ['a', 'b'], 'c'), null);
+  assert.equal(callJSON('object.get', { a: [false] }, ['a', 0], 'c'), false);
   assert.deepEqual(callJSON('object.get', { a: 1 }, [], 2), { a: 1 });
   assert.equal(callJSON('object.get', { a: { b: { c: 1 } } }, ['a', 'b', 'c'], 2), 1);
   assert.equal(callJSON('object.get', { a: { b: { c: 1 } } }, ['a', 'b', 'a'], 2), 2);
