@@ -79,6 +79,22 @@ export function registerBundleCommands(program: Command): void {
 
   addSigningOptions(
     bundle
+      .command('sign <bundle>')
+      .description('sign an existing bundle (.tar.gz): replaces any .signatures.json with one listing every file')
+      .option('-o, --output <file>', 'where to write the signed bundle (default: overwrite the input)')
+      .option('-q, --quiet', 'no progress output'),
+    '--signing-key',
+  ).action(async (source: string, opts: SigningOptions & { output?: string; quiet?: boolean }) => {
+    if (!opts.signingKey) throw new Error('--signing-key is required');
+    const log = progress(opts.quiet);
+    const archive = await archiveFor(source, opts, log);
+    const output = opts.output ?? source;
+    await fs.writeFile(output, archive);
+    process.stdout.write(`wrote ${output}: ${archive.length} bytes, sha256:${createHash('sha256').update(archive).digest('hex')}\n`);
+  });
+
+  addSigningOptions(
+    bundle
       .command('push <source>')
       .description('upload a bundle (a directory or a .tar.gz) as a new version: PUT /tenants/{tenant}/bundles/{name}; token from ARBITER_TOKEN')
       .option('--server <url>', 'Arbiter base URL (ARBITER_SERVER)', process.env.ARBITER_SERVER ?? 'http://localhost:8181')

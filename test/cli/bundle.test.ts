@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { readBundle } from '../../src/bundle';
+import { readBundle, verifyBundleSignature } from '../../src/bundle';
 import { createTenant, startService } from '../http/helpers';
 
 const BIN = resolve(__dirname, '../../bin/arbiter.js');
@@ -85,6 +85,19 @@ test('bundle build --signing-key signs as OPA expects (checked with node:crypto)
   const listed = payload.files.find((f: { name: string }) => f.name === 'main/deployment.rego');
   assert.equal(listed.hash, crypto.createHash('sha256').update(rego.content).digest('hex'));
   assert.equal(payload.files.length, 4);
+});
+
+test('bundle sign re-signs an existing archive; the result verifies and lists every file', async () => {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  writeFileSync(join(work, 'ec.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  const r = await arbiter(['bundle', 'sign', 'out.tar.gz', '--signing-key', 'ec.pem', '--kid', 'release', '-o', 'resigned.tar.gz', '-q']);
+  assert.equal(r.code, 0, r.stderr);
+  const b = await readBundle(readFileSync(join(work, 'resigned.tar.gz')));
+  const verified = verifyBundleSignature(b.files, { release: { key: publicKey.export({ type: 'spki', format: 'pem' }) as string, algorithm: 'ES256' } });
+  assert.deepEqual(verified.files.map((f) => f.name).sort(), ['.manifest', 'main/data.json', 'main/deployment.rego', 'main/deployment_test.rego']);
+  const missingKey = await arbiter(['bundle', 'sign', 'out.tar.gz']);
+  assert.equal(missingKey.code, 1);
+  assert.match(missingKey.stderr, /--signing-key is required/);
 });
 
 interface Recorded {
