@@ -131,6 +131,9 @@ function compileSchema(schema: unknown): ValidateFunction {
     validate = ajv.compile(target as object);
   } catch (e) {
     throw new BuiltinError(e instanceof Error ? e.message : String(e));
+  } finally {
+    // Schemas of different tenants may share an $id: keep ajv's registry empty, the validator stays usable.
+    ajv.removeSchema(target as object);
   }
   if (validators.size >= MAX_CACHED_VALIDATORS) validators.delete(validators.keys().next().value!);
   validators.set(key, validate);

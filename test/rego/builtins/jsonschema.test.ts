@@ -77,6 +77,14 @@ test('json.match_schema maps common keywords to gojsonschema result types', () =
   assert.equal(byType.get('additional_property_not_allowed'), 'Additional property extra is not allowed');
 });
 
+test('schemas that share an $id do not collide', () => {
+  const asString = { $id: 'https://example.com/s', type: 'string' };
+  const asNumber = { $id: 'https://example.com/s', type: 'number' };
+  assert.equal((json(call('json.match_schema', '"x"', v(asNumber))) as [boolean])[0], false);
+  assert.equal((json(call('json.match_schema', '"x"', v(asString))) as [boolean])[0], true);
+  assert.equal((json(call('json.match_schema', '7', v(asNumber))) as [boolean])[0], true);
+});
+
 test('json.match_schema accepts draft-04 boolean exclusive bounds', () => {
   const schema = { $schema: 'http://json-schema.org/draft-04/schema#', properties: { n: { minimum: 5, exclusiveMinimum: true } } };
   assert.deepEqual(json(call('json.match_schema', v({ n: 6 }), v(schema))), [true, []]);
