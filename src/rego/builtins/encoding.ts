@@ -25,20 +25,22 @@ const URL_MAP = decodeMap(URL);
 
 const corrupt = (at: number) => new BuiltinError(`illegal base64 data at input byte ${at}`);
 
+function skipNewlines(src: Buffer, si: number): number {
+  while (si < src.length && (src[si] === 0x0a || src[si] === 0x0d)) si++;
+  return si;
+}
+
 /** Go's base64 Encoding.DecodeString with padding: newlines skipped, errors at Go's byte offsets. */
 function decodeBase64(text: string, map: Int16Array): Buffer {
   const src = Buffer.from(text, 'utf8');
   const out: number[] = [];
   let si = 0;
-  const skipNewlines = () => {
-    while (si < src.length && (src[si] === 0x0a || src[si] === 0x0d)) si++;
-  };
   while (true) {
     const quantum: number[] = [];
     let j = 0;
     let done = false;
     for (; j < 4; j++) {
-      skipNewlines();
+      si = skipNewlines(src, si);
       if (si === src.length) {
         if (j === 0) return Buffer.from(out);
         throw corrupt(si - j);
@@ -53,12 +55,12 @@ function decodeBase64(text: string, map: Int16Array): Buffer {
       // Padding: "=" after two symbols must be followed by another "=".
       if (j < 2) throw corrupt(si - 1);
       if (j === 2) {
-        skipNewlines();
+        si = skipNewlines(src, si);
         if (si === src.length) throw corrupt(src.length);
         if (src[si] !== 0x3d) throw corrupt(si - 1);
         si++;
       }
-      skipNewlines();
+      si = skipNewlines(src, si);
       if (si < src.length) throw corrupt(si);
       done = true;
       break;
@@ -100,20 +102,23 @@ function goByteRune(b: number): string {
   return /[\p{L}\p{M}\p{N}\p{P}\p{S} ]/u.test(ch) ? `${hex} '${ch}'` : hex;
 }
 
+function hexValue(b: number): number {
+  return b >= 48 && b <= 57 ? b - 48 : b >= 97 && b <= 102 ? b - 87 : b >= 65 && b <= 70 ? b - 55 : -1;
+}
+
 function hexDecode(s: string): Buffer {
   const src = Buffer.from(s, 'utf8');
-  const val = (b: number) => (b >= 48 && b <= 57 ? b - 48 : b >= 97 && b <= 102 ? b - 87 : b >= 65 && b <= 70 ? b - 55 : -1);
   const out = Buffer.alloc(src.length >> 1);
   let j = 1;
   for (; j < src.length; j += 2) {
-    const a = val(src[j - 1]);
-    const b = val(src[j]);
+    const a = hexValue(src[j - 1]);
+    const b = hexValue(src[j]);
     if (a < 0) throw new BuiltinError(`encoding/hex: invalid byte: ${goByteRune(src[j - 1])}`);
     if (b < 0) throw new BuiltinError(`encoding/hex: invalid byte: ${goByteRune(src[j])}`);
     out[(j - 1) >> 1] = (a << 4) | b;
   }
   if (src.length % 2 === 1) {
-    if (val(src[j - 1]) < 0) throw new BuiltinError(`encoding/hex: invalid byte: ${goByteRune(src[j - 1])}`);
+    if (hexValue(src[j - 1]) < 0) throw new BuiltinError(`encoding/hex: invalid byte: ${goByteRune(src[j - 1])}`);
     throw new BuiltinError('encoding/hex: odd length hex string');
   }
   return out;

@@ -79,14 +79,27 @@ function typeNameOf(a: GoArg): string {
 }
 
 export function goSprintf(format: string, args: GoArg[]): string {
-  let out = '';
-  let argNum = 0;
-  let reordered = false;
-  let goodArgNum = true;
-  const end = format.length;
-  let i = 0;
+  return new Printer(format, args).run();
+}
 
-  const parseNum = (start: number): [number, boolean, number] => {
+// One Sprintf call. A class rather than closures: closures made per call are costly when
+// the code runs through a loader that wraps every function to keep its name.
+class Printer {
+  private out = '';
+  private argNum = 0;
+  private reordered = false;
+  private goodArgNum = true;
+  private readonly end: number;
+
+  constructor(
+    private readonly format: string,
+    private readonly args: GoArg[],
+  ) {
+    this.end = format.length;
+  }
+
+  private parseNum(start: number): [number, boolean, number] {
+    const { format, end } = this;
     let j = start;
     let num = 0;
     let isNum = false;
@@ -97,13 +110,13 @@ export function goSprintf(format: string, args: GoArg[]): string {
       j++;
     }
     return [num, isNum, j];
-  };
+  }
 
-  // "[n]" before a verb, width or precision picks the operand explicitly.
-  const argNumber = (current: number, at: number): [number, number, boolean] => {
-    if (at >= end || format[at] !== '[') return [current, at, false];
-    reordered = true;
-    const rest = format.slice(at);
+  /** "[n]" before a verb, width or precision picks the operand explicitly. */
+  private argNumber(current: number, at: number): [number, number, boolean] {
+    if (at >= this.end || this.format[at] !== '[') return [current, at, false];
+    this.reordered = true;
+    const rest = this.format.slice(at);
     let index = 0;
     let wid = 1;
     let ok = false;
@@ -118,26 +131,53 @@ export function goSprintf(format: string, args: GoArg[]): string {
         }
       }
     }
-    if (ok && index >= 0 && index < args.length) return [index, at + wid, true];
-    goodArgNum = false;
+    if (ok && index >= 0 && index < this.args.length) return [index, at + wid, true];
+    this.goodArgNum = false;
     return [current, at + wid, ok];
-  };
+  }
 
-  const intFromArg = (n: number): [number, boolean, number] => {
-    if (n >= args.length) return [0, false, n];
-    const a = args[n];
+  private intFromArg(n: number): [number, boolean, number] {
+    if (n >= this.args.length) return [0, false, n];
+    const a = this.args[n];
     if (a.kind !== 'int' || a.value > BigInt(TOO_LARGE) || a.value < -BigInt(TOO_LARGE)) return [0, false, n + 1];
     return [Number(a.value), true, n + 1];
-  };
+  }
 
-  while (i < end) {
-    const pct = format.indexOf('%', i);
-    if (pct < 0) {
-      out += format.slice(i);
-      break;
+  run(): string {
+    const { format, args, end } = this;
+    let i = 0;
+    while (i < end) {
+      const pct = format.indexOf('%', i);
+      if (pct < 0) {
+        this.out += format.slice(i);
+        break;
+      }
+      this.out += format.slice(i, pct);
+      i = pct + 1;
+      // Fast path: a bare verb letter with its operand in sequence.
+      const c = format.charCodeAt(i);
+      if (c >= 97 && c <= 122 && this.argNum < args.length) {
+        const verb = format[i];
+        i++;
+        const f = newFlags();
+        this.out += printArg(f, args[this.argNum++], verb);
+        continue;
+      }
+      i = this.directive(i);
+      if (i < 0) break;
     }
-    out += format.slice(i, pct);
-    i = pct + 1;
+    if (!this.reordered && this.argNum < args.length) {
+      const f = newFlags();
+      this.out += '%!(EXTRA ' + args.slice(this.argNum).map((a) => typeNameOf(a) + '=' + printArg(f, a, 'v')).join(', ') + ')';
+    }
+    return this.out;
+  }
+
+  /** One directive after its '%': flags, [index], width, precision, verb. Returns the next position, or -1 at the end. */
+  private directive(start: number): number {
+    const { format, args, end } = this;
+    let i = start;
+    this.goodArgNum = true;
     const f = newFlags();
     flags: for (; i < end; i++) {
       switch (format[i]) {
@@ -162,12 +202,12 @@ export function goSprintf(format: string, args: GoArg[]): string {
       }
     }
     let afterIndex: boolean;
-    [argNum, i, afterIndex] = argNumber(argNum, i);
+    [this.argNum, i, afterIndex] = this.argNumber(this.argNum, i);
 
     if (i < end && format[i] === '*') {
       i++;
-      [f.wid, f.widPresent, argNum] = intFromArg(argNum);
-      if (!f.widPresent) out += '%!(BADWIDTH)';
+      [f.wid, f.widPresent, this.argNum] = this.intFromArg(this.argNum);
+      if (!f.widPresent) this.out += '%!(BADWIDTH)';
       if (f.wid < 0) {
         f.wid = -f.wid;
         f.minus = true;
@@ -175,25 +215,25 @@ export function goSprintf(format: string, args: GoArg[]): string {
       }
       afterIndex = false;
     } else {
-      [f.wid, f.widPresent, i] = parseNum(i);
-      if (afterIndex && f.widPresent) goodArgNum = false;
+      [f.wid, f.widPresent, i] = this.parseNum(i);
+      if (afterIndex && f.widPresent) this.goodArgNum = false;
     }
 
     if (i + 1 < end && format[i] === '.') {
       i++;
-      if (afterIndex) goodArgNum = false;
-      [argNum, i, afterIndex] = argNumber(argNum, i);
+      if (afterIndex) this.goodArgNum = false;
+      [this.argNum, i, afterIndex] = this.argNumber(this.argNum, i);
       if (i < end && format[i] === '*') {
         i++;
-        [f.prec, f.precPresent, argNum] = intFromArg(argNum);
+        [f.prec, f.precPresent, this.argNum] = this.intFromArg(this.argNum);
         if (f.prec < 0) {
           f.prec = 0;
           f.precPresent = false;
         }
-        if (!f.precPresent) out += '%!(BADPREC)';
+        if (!f.precPresent) this.out += '%!(BADPREC)';
         afterIndex = false;
       } else {
-        [f.prec, f.precPresent, i] = parseNum(i);
+        [f.prec, f.precPresent, i] = this.parseNum(i);
         if (!f.precPresent) {
           f.prec = 0;
           f.precPresent = true;
@@ -201,21 +241,21 @@ export function goSprintf(format: string, args: GoArg[]): string {
       }
     }
 
-    if (!afterIndex) [argNum, i, afterIndex] = argNumber(argNum, i);
+    if (!afterIndex) [this.argNum, i, afterIndex] = this.argNumber(this.argNum, i);
 
     if (i >= end) {
-      out += '%!(NOVERB)';
-      break;
+      this.out += '%!(NOVERB)';
+      return -1;
     }
     const verb = String.fromCodePoint(format.codePointAt(i)!);
     i += verb.length;
 
     if (verb === '%') {
-      out += '%';
-    } else if (!goodArgNum) {
-      out += `%!${verb}(BADINDEX)`;
-    } else if (argNum >= args.length) {
-      out += `%!${verb}(MISSING)`;
+      this.out += '%';
+    } else if (!this.goodArgNum) {
+      this.out += `%!${verb}(BADINDEX)`;
+    } else if (this.argNum >= args.length) {
+      this.out += `%!${verb}(MISSING)`;
     } else {
       if (verb === 'v') {
         f.sharpV = f.sharp;
@@ -223,16 +263,11 @@ export function goSprintf(format: string, args: GoArg[]): string {
         f.plusV = f.plus;
         f.plus = false;
       }
-      out += printArg(f, args[argNum], verb);
-      argNum++;
+      this.out += printArg(f, args[this.argNum], verb);
+      this.argNum++;
     }
+    return i;
   }
-
-  if (!reordered && argNum < args.length) {
-    const f = newFlags();
-    out += '%!(EXTRA ' + args.slice(argNum).map((a) => typeNameOf(a) + '=' + printArg(f, a, 'v')).join(', ') + ')';
-  }
-  return out;
 }
 
 function badVerb(f: Flags, a: GoArg, verb: string): string {

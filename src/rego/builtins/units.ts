@@ -9,6 +9,14 @@ import { BuiltinError, register } from './registry';
 
 const MAX_EXPONENT = 1000;
 
+function fail(msg: string): never {
+  throw new BuiltinError(msg);
+}
+
+function failBytes(msg: string): never {
+  throw new BuiltinError(msg.replace('amount', 'byte amount'));
+}
+
 const isDigit = (c: string) => c >= '0' && c <= '9';
 
 /** Splits "1.5e3Ki" into amount "1.5e3" and unit "Ki", as OPA's extractNumAndUnit does. */
@@ -56,9 +64,6 @@ const SI: Record<string, bigint> = { k: 1000n, m: 1000n ** 2n, g: 1000n ** 3n, t
 const BINARY: Record<string, bigint> = { k: 1n << 10n, m: 1n << 20n, g: 1n << 30n, t: 1n << 40n, p: 1n << 50n, e: 1n << 60n };
 
 function unitsParse([raw]: Value[]): Value {
-  const fail = (msg: string): never => {
-    throw new BuiltinError(msg);
-  };
   const s = asString(raw, 1).replace(/"/g, '');
   if (s.includes(' ')) fail('spaces not allowed in resource strings');
   const [amount, rawUnit] = splitAmount(s);
@@ -77,9 +82,6 @@ function unitsParse([raw]: Value[]): Value {
 }
 
 function parseBytes([raw]: Value[]): Value {
-  const fail = (msg: string): never => {
-    throw new BuiltinError(msg);
-  };
   const s = asString(raw, 1).replace(/"/g, '').toLowerCase();
   if (s.includes(' ')) fail('spaces not allowed in resource strings');
   const [amount, unit] = splitAmount(s);
@@ -89,7 +91,7 @@ function parseBytes([raw]: Value[]): Value {
   if (unit === '') factor = 1n;
   else if (m !== null) factor = (m[2] ? BINARY : SI)[m[1]];
   else return fail(`byte unit ${unit} not recognized`);
-  const d = parseDecimal(amount, (msg) => fail(msg.replace('amount', 'byte amount')));
+  const d = parseDecimal(amount, failBytes);
   return toNumber({ digits: d.digits * factor, exp: d.exp }, true);
 }
 

@@ -123,6 +123,8 @@ test('sprintf formats like Go fmt', () => {
     ['100%%', [], '100%'],
     ['%', [], '%!(NOVERB)'],
     ['%[3]d', [1], '%!d(BADINDEX)'],
+    ['%[3]d %d', [1, 2], '%!d(BADINDEX) 1'],
+    ['%[2]*[1]d|', [12, 5], '   12|'],
   ];
   for (const [format, args, want] of cases) assert.equal(callJSON('sprintf', format, args), want, format);
   assert.equal(call('sprintf', '%d|%x|%5d', [18446744073709551617n, 18446744073709551617n, 18446744073709551617n]),
