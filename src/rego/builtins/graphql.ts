@@ -28,6 +28,7 @@ import {
   validateSchema,
 } from 'graphql';
 import { RObject, type Value, fromJSON, isObject, toJSON } from '../eval/values';
+import { BoundedCache, type Outcome, outcome, unwrap } from './lru';
 import { BuiltinError, operandError, register } from './registry';
 
 // ---------------------------------------------------------------------------------------------
@@ -551,12 +552,6 @@ function queryArg(v: Value, pos: number): DocumentNode {
   operandError(pos, 'one of {object, string}', v);
 }
 
-function schemaArg(v: Value, pos: number): DocumentNode {
-  if (typeof v === 'string') return parseSchemaText(v);
-  if (isObject(v)) return parseSchemaText(printSchema(toJSON(v) as Json));
-  operandError(pos, 'one of {object, string}', v);
-}
-
 const EXTENSION_TO_DEFINITION: Record<string, string> = {
   [Kind.SCALAR_TYPE_EXTENSION]: Kind.SCALAR_TYPE_DEFINITION,
   [Kind.OBJECT_TYPE_EXTENSION]: Kind.OBJECT_TYPE_DEFINITION,
@@ -584,6 +579,24 @@ function adoptUndefinedExtensions(doc: DocumentNode): DocumentNode {
 }
 
 const MISSING_QUERY_ROOT = 'Query root type must be provided.';
+
+const schemaCache = new BoundedCache<Outcome<{ doc: DocumentNode; schema: GraphQLSchema }>>(32);
+
+/** The parsed and built schema of a schema argument; cached by its text, built schemas are immutable. */
+function schemaFor(v: Value, pos: number): { doc: DocumentNode; schema: GraphQLSchema } {
+  let text: string;
+  if (typeof v === 'string') text = v;
+  else if (isObject(v)) text = printSchema(toJSON(v) as Json);
+  else operandError(pos, 'one of {object, string}', v);
+  return unwrap(
+    schemaCache.get(text, () =>
+      outcome(() => {
+        const doc = parseSchemaText(text);
+        return { doc, schema: buildSchema(doc) };
+      }),
+    ),
+  );
+}
 
 /** Builds and validates a schema the way gqlparser's LoadSchema does (no Query type needed). */
 function buildSchema(doc: DocumentNode): GraphQLSchema {
@@ -649,9 +662,9 @@ register(
     args: [STRING_OR_OBJECT, STRING_OR_OBJECT],
     result: 'array<object<any, any>>',
     impl: ([q, s]) => {
-      const schemaDoc = schemaArg(s, 2);
+      const { doc: schemaDoc, schema } = schemaFor(s, 2);
       const queryDoc = queryArg(q, 1);
-      validateQuery(buildSchema(schemaDoc), queryDoc);
+      validateQuery(schema, queryDoc);
       return [out(queryJSON(queryDoc)), out(schemaJSON(schemaDoc))];
     },
   },
@@ -661,9 +674,9 @@ register(
     result: 'array<any>',
     impl: ([q, s]) => {
       try {
-        const schemaDoc = schemaArg(s, 2);
+        const { doc: schemaDoc, schema } = schemaFor(s, 2);
         const queryDoc = queryArg(q, 1);
-        validateQuery(buildSchema(schemaDoc), queryDoc);
+        validateQuery(schema, queryDoc);
         return [true, out(queryJSON(queryDoc)), out(schemaJSON(schemaDoc))];
       } catch (e) {
         if (e instanceof BuiltinError) return [false, new RObject(), new RObject()];
@@ -675,12 +688,12 @@ register(
     name: 'graphql.is_valid',
     args: [STRING_OR_OBJECT, STRING_OR_OBJECT],
     result: 'boolean',
-    impl: ([q, s]) => isValid(() => validateQuery(buildSchema(schemaArg(s, 2)), queryArg(q, 1))),
+    impl: ([q, s]) => isValid(() => validateQuery(schemaFor(s, 2).schema, queryArg(q, 1))),
   },
   {
     name: 'graphql.schema_is_valid',
     args: [STRING_OR_OBJECT],
     result: 'boolean',
-    impl: ([s]) => isValid(() => buildSchema(schemaArg(s, 1))),
+    impl: ([s]) => isValid(() => schemaFor(s, 1)),
   },
 );

@@ -17,6 +17,7 @@ import {
 } from 'node:crypto';
 import { RObject, type Value, compareNumbers, isNumber, parseJSON, stringifyJSON } from '../eval/values';
 import { Base64Error, base64UrlDecode, base64UrlEncode, pemDecode } from './encoding_go';
+import { BoundedCache, type Outcome, outcome, unwrap } from './lru';
 import { asObject, asString } from './operands';
 import { type BuiltinContext, BuiltinError, register } from './registry';
 
@@ -174,7 +175,14 @@ function jwkPublicKey(jwk: Record<string, unknown>): KeyObject | Buffer {
   return createPublicKey({ key: jwk as never, format: 'jwk' });
 }
 
+const keyCache = new BoundedCache<Outcome<VerificationKey[]>>(64);
+
+/** Keys of a certificate, public key or JWK (set); cached, since policies pass the same text per decision. */
 function keysFromCertOrJWK(text: string): VerificationKey[] {
+  return unwrap(keyCache.get(text, () => outcome(() => parseKeys(text))));
+}
+
+function parseKeys(text: string): VerificationKey[] {
   const pem = pemDecode(text);
   if (!pem) return keysFromJWK(text);
   if (pem.rest.length > 0) throw new BuiltinError('extra data after a PEM certificate block');
