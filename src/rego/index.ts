@@ -37,9 +37,15 @@ export function compileModules(modules: ModuleSource[], options: CompileOptions 
       parsed.push(parseModuleSource(m.file, m.source, m.regoVersion ?? options.regoVersion ?? 1));
     } catch (e) {
       if (e instanceof RegoError) errors.push(...e.errors);
+      else if (e instanceof RangeError) errors.push({ code: 'rego_parse_error', message: 'expression nesting too deep', location: { file: m.file, row: 1, col: 1 } });
       else throw e;
     }
   }
   if (errors.length > 0) throw RegoError.fromItems(errors);
-  return new CompiledPolicy(compileParsed(parsed));
+  try {
+    return new CompiledPolicy(compileParsed(parsed));
+  } catch (e) {
+    if (e instanceof RangeError) throw new RegoError('rego_compile_error', 'policy nesting too deep to compile');
+    throw e;
+  }
 }

@@ -100,13 +100,21 @@ export function lookup(cur: Value, key: Value): Value | undefined {
 
 /** Calls k(key, value) for each member in Rego order; stops when k returns true. */
 function iterate(ev: Ev, cur: Value, k: (key: Value, value: Value) => boolean): boolean {
-  ev.checkBudget();
   if (Array.isArray(cur)) {
-    for (let i = 0; i < cur.length; i++) if (k(i, cur[i])) return true;
+    for (let i = 0; i < cur.length; i++) {
+      ev.checkBudget();
+      if (k(i, cur[i])) return true;
+    }
   } else if (cur instanceof RObject) {
-    for (const [key, v] of cur.sortedEntries()) if (k(key, v)) return true;
+    for (const [key, v] of cur.sortedEntries()) {
+      ev.checkBudget();
+      if (k(key, v)) return true;
+    }
   } else if (cur instanceof RSet) {
-    for (const v of cur.sorted()) if (k(v, v)) return true;
+    for (const v of cur.sorted()) {
+      ev.checkBudget();
+      if (k(v, v)) return true;
+    }
   }
   return false;
 }

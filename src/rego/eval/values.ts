@@ -350,6 +350,18 @@ function compareObjects(a: RObject, b: RObject): number {
  * Non-JSON inputs (functions, symbols, undefined members) are rejected with an Error.
  */
 export function fromJSON(x: unknown): Value {
+  try {
+    return convertJSON(x, 0);
+  } catch (e) {
+    if (e instanceof RangeError) throw new Error(`cannot convert a value nested more than ${MAX_JSON_DEPTH} levels deep`);
+    throw e;
+  }
+}
+
+const MAX_JSON_DEPTH = 2000;
+
+function convertJSON(x: unknown, depth: number): Value {
+  if (depth > MAX_JSON_DEPTH) throw new RangeError('too deep');
   switch (typeof x) {
     case 'string':
     case 'boolean':
@@ -363,14 +375,14 @@ export function fromJSON(x: unknown): Value {
       if (x === null) return null;
       if (Array.isArray(x)) {
         const out = new Array<Value>(x.length);
-        for (let i = 0; i < x.length; i++) out[i] = fromJSON(x[i]);
+        for (let i = 0; i < x.length; i++) out[i] = convertJSON(x[i], depth + 1);
         return out;
       }
       if (x instanceof RObject || x instanceof RSet) return x;
       const o = new RObject();
       for (const k in x as Record<string, unknown>) {
         const v = (x as Record<string, unknown>)[k];
-        if (v !== undefined) o.set(k, fromJSON(v));
+        if (v !== undefined) o.set(k, convertJSON(v, depth + 1));
       }
       return o;
     }

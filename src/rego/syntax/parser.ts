@@ -23,6 +23,8 @@ export class Parser {
   private noOr = 0;
   private depth = 0;
   private wildcards = 0;
+  /** Nesting depth of operator chains (a + b + c ... is a left-deep tree). */
+  private readonly chainDepth = new WeakMap<Term, number>();
 
   constructor(
     readonly file: string,
@@ -514,7 +516,11 @@ export class Parser {
   }
 
   private binary(op: string, left: Term, right: Term, t: Token): Term {
-    return { type: 'call', fn: { type: 'var', name: op, loc: this.loc(t), op: true }, args: [left, right], loc: left.loc };
+    const d = Math.max(this.chainDepth.get(left) ?? 0, this.chainDepth.get(right) ?? 0) + 1;
+    if (d + this.depth > MAX_DEPTH) this.fail('expression nesting too deep', t);
+    const call: Term = { type: 'call', fn: { type: 'var', name: op, loc: this.loc(t), op: true }, args: [left, right], loc: left.loc };
+    this.chainDepth.set(call, d);
+    return call;
   }
 
   private parseRelation(): Term {
