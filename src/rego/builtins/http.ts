@@ -2,7 +2,7 @@
 // request is checked the way OPA checks it (policies get the same type errors) and then refused.
 // Tests can still replace http.send with `with http.send as mock`.
 
-import { type Value, stringifyJSON } from '../eval/values';
+import { RObject, type Value, stringifyJSON } from '../eval/values';
 import { asObject } from './operands';
 import { BuiltinError, BuiltinTypeError, register } from './registry';
 
@@ -56,6 +56,13 @@ register({
     if (invalid.length) throw new BuiltinTypeError(`invalid request parameters(s): ${keySet(invalid)}`);
     const missing = REQUIRED_KEYS.filter((k) => !obj.has(k));
     if (missing.length) throw new BuiltinTypeError(`missing required request parameters(s): ${keySet(missing)}`);
+    // With raise_error: false OPA reports transport failures in the response instead of failing.
+    if (obj.getStr('raise_error') === false) {
+      return RObject.fromEntries([
+        ['status_code', 0],
+        ['error', RObject.fromEntries([['code', 'eval_http_send_network_error'], ['message', `http.send: ${NETWORK_DISABLED}`]])],
+      ]);
+    }
     throw new BuiltinError(NETWORK_DISABLED);
   },
 });
