@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifyOutcome, newDecisionId, timestampMicros } from '../../src/store/decisions';
-import { canonicalJSON, parseJSONExact } from '../../src/store/json';
+import { canonicalJSON, canonicalJSONReference, parseJSONExact } from '../../src/store/json';
 import { InvalidArgumentError } from '../../src/store/types';
 
 describe('decision helpers', () => {
@@ -49,5 +49,41 @@ describe('decision helpers', () => {
     assert.equal(text, '{"a":{"x":-9007199254740993,"y":12345678901234567890},"z":[1,-0.5,1e+21,null,"a\\"\\\\\\u0001"]}');
     assert.equal(canonicalJSON(parseJSONExact(text)), text);
     assert.throws(() => canonicalJSON({ n: NaN }), TypeError);
+  });
+
+  it('prints the same text on its fast path as the reference encoder', () => {
+    // A small deterministic generator: nested objects with unsorted, integer-like, empty and
+    // non-ASCII keys, undefined members, bigints and floats.
+    let seed = 42;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    // Every other value avoids bigints and integer-like keys, so the fast path prints it.
+    const allKeys = ['b', 'a', '10', '9', '', 'é', 'Z', 'ab', '1', '\u{1F600}', 'zz'];
+    const plainKeys = allKeys.filter((k) => !/^\d+$/.test(k));
+    let plain = false;
+    let keys = allKeys;
+    const gen = (depth: number): unknown => {
+      switch (depth > 3 ? rand(5) : rand(8)) {
+        case 0: return rand(2) === 0;
+        case 1: return rand(1000) - 500;
+        case 2: return !plain && rand(7) === 0 ? 2n ** 70n : rand(1000) / 7;
+        case 3: return keys[rand(keys.length)] + '"\n';
+        case 4: return rand(9) === 0 ? undefined : null;
+        case 5: return Array.from({ length: rand(4) }, () => gen(depth + 1));
+        default: {
+          const o: Record<string, unknown> = {};
+          for (let i = rand(5); i > 0; i--) o[keys[rand(keys.length)]] = gen(depth + 1);
+          return o;
+        }
+      }
+    };
+    for (let i = 0; i < 2000; i++) {
+      plain = i % 2 === 0;
+      keys = plain ? plainKeys : allKeys;
+      const v = { record: gen(0), list: [gen(1), gen(1)] };
+      assert.equal(canonicalJSON(v), canonicalJSONReference(v), JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x)));
+    }
   });
 });
