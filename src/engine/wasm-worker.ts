@@ -23,6 +23,8 @@ export interface WorkerRequest {
   entrypoint: string;
   input: unknown;
   opts: WasmEvalOptions;
+  /** Epoch milliseconds; a request still waiting past it is answered with eval_cancel_error unrun. */
+  deadlineAt?: number;
 }
 
 export interface WireError {
@@ -70,6 +72,10 @@ try {
 
 port.on('message', (req: WorkerRequest) => {
   if (!runtime) return;
+  if (req.deadlineAt !== undefined && Date.now() > req.deadlineAt) {
+    send({ id: req.id, error: { code: 'eval_cancel_error', message: 'caller cancelled query execution' } });
+    return;
+  }
   try {
     const result = runtime.evaluate(req.entrypoint, req.input, req.opts);
     send({ id: req.id, defined: result !== undefined, result });

@@ -119,28 +119,35 @@ function missingBuiltinsMessage(names: string[]): string {
 
 interface Pending {
   request: WorkerRequest;
-  /** Context of the host built-ins this evaluation calls, made when it starts running. */
-  context?: EvalContext;
   calledAt: number;
   timer?: NodeJS.Timeout;
+  /** Context of the host built-ins this evaluation calls, made when it is posted to the worker. */
+  context?: EvalContext;
+  /** Its deadline passed while it sat in the worker's queue: the worker skips it. */
+  cancelled?: boolean;
   resolve(result: unknown): void;
   reject(error: RegoError): void;
 }
 
 const WORKER_FILE = join(__dirname, `wasm-worker${extname(__filename)}`);
+/** Evaluations posted to the worker ahead of time, so it never waits for the next message. */
+const WORKER_WINDOW = 8;
+const CANCELLED_GRACE_MS = 50;
 let nextRequestId = 1;
 
 /**
- * Runs evaluations one at a time on a worker thread. A request past its deadline is dropped from
- * the queue, or, when it is the one running, the worker is terminated and a fresh one started
- * for the requests behind it.
+ * Runs evaluations on a worker thread, in order, up to WORKER_WINDOW of them posted at once.
+ * The first posted one is the one running. A request past its deadline is dropped from the
+ * queue, skipped by the worker if it was posted but not started, or, when it is the one running,
+ * the worker is terminated and a fresh one takes the requests behind it.
  */
 class IsolatedEvaluator {
   private worker: Worker | null = null;
   private signal = new Int32Array(new SharedArrayBuffer(4));
   private replies: MessagePort | null = null;
   private readonly queue: Pending[] = [];
-  private running: Pending | null = null;
+  /** Posted to the current worker, in the order it runs them. */
+  private posted: Pending[] = [];
   private closed = false;
   private idleTimer: NodeJS.Timeout | undefined;
 
@@ -157,8 +164,9 @@ class IsolatedEvaluator {
   evaluate(entrypoint: string, input: unknown, opts: WasmEvalOptions): Promise<unknown | undefined> {
     if (this.closed) return Promise.reject(new RegoError('eval_internal_error', 'wasm policy is closed'));
     return new Promise((resolve, reject) => {
+      const deadlineAt = opts.timeoutMs === undefined ? undefined : Date.now() + opts.timeoutMs;
       const pending: Pending = {
-        request: { id: nextRequestId++, entrypoint, input, opts },
+        request: { id: nextRequestId++, entrypoint, input, opts, deadlineAt },
         calledAt: performance.now(),
         resolve,
         reject,
@@ -173,28 +181,29 @@ class IsolatedEvaluator {
     this.closed = true;
     clearTimeout(this.idleTimer);
     const error = new RegoError('eval_internal_error', 'wasm policy is closed');
-    for (const p of [...(this.running ? [this.running] : []), ...this.queue.splice(0)]) this.settle(p, error);
-    this.running = null;
+    for (const p of [...this.posted.splice(0), ...this.queue.splice(0)]) if (!p.cancelled) this.settle(p, error);
     const worker = this.worker;
     this.worker = null;
     if (worker) await worker.terminate();
   }
 
   private dispatch(): void {
-    if (this.running || this.closed) return;
+    if (this.closed) return;
     if (this.queue.length === 0) {
-      this.stopWhenIdle();
+      if (this.posted.length === 0) this.stopWhenIdle();
       return;
     }
     clearTimeout(this.idleTimer);
-    const pending = this.queue.shift()!;
-    this.running = pending;
     const worker = this.ensureWorker();
     worker.ref();
-    const { timeoutMs } = pending.request.opts;
-    const remaining = timeoutMs === undefined ? undefined : Math.max(0, timeoutMs - (performance.now() - pending.calledAt));
-    pending.context = new EvalContext({ ...pending.request.opts, timeoutMs: remaining }, this.options.env ?? {}, this.print);
-    worker.postMessage({ ...pending.request, opts: { ...pending.request.opts, timeoutMs: remaining } });
+    while (this.posted.length < WORKER_WINDOW && this.queue.length > 0) {
+      const pending = this.queue.shift()!;
+      const { timeoutMs } = pending.request.opts;
+      const remaining = timeoutMs === undefined ? undefined : Math.max(0, timeoutMs - (performance.now() - pending.calledAt));
+      pending.context = new EvalContext({ ...pending.request.opts, timeoutMs: remaining }, this.options.env ?? {}, this.print);
+      this.posted.push(pending);
+      worker.postMessage(pending.request);
+    }
   }
 
   private stopWhenIdle(): void {
@@ -203,7 +212,7 @@ class IsolatedEvaluator {
     worker.unref();
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
-      if (this.worker !== worker || this.running || this.queue.length > 0) return;
+      if (this.worker !== worker || this.posted.length > 0 || this.queue.length > 0) return;
       this.worker = null;
       void worker.terminate();
     }, this.options.workerIdleMs ?? 60_000);
@@ -245,22 +254,44 @@ class IsolatedEvaluator {
       this.onWorkerFailure(worker, `wasm worker could not load the module: ${reply.initError}`);
       return;
     }
-    const pending = this.running;
-    if (!pending || pending.request.id !== reply.id) return;
-    this.running = null;
-    if ('error' in reply) {
+    const pending = this.posted[0];
+    if (!pending || pending.request.id !== reply.id) {
+      this.onWorkerFailure(worker, `wasm worker answered request ${reply.id} out of order`);
+      return;
+    }
+    this.posted.shift();
+    if (pending.cancelled) {
+      // already rejected when its deadline passed
+    } else if ('error' in reply) {
       const { code, message, location } = reply.error;
       this.settle(pending, new RegoError(code as RegoError['code'], message, location));
     } else {
       this.settle(pending, undefined, reply.defined ? reply.result : undefined);
     }
+    this.watchCancelledHead();
     this.dispatch();
+  }
+
+  /**
+   * The worker skips a posted request whose deadline passed, answering at once. Should it run it
+   * anyway (the timer fired a millisecond before the worker's clock reached the deadline), the
+   * worker is replaced.
+   */
+  private watchCancelledHead(): void {
+    const head = this.posted[0];
+    if (!head?.cancelled) return;
+    const worker = this.worker;
+    setTimeout(() => {
+      if (this.worker !== worker || this.posted[0] !== head) return;
+      this.replaceWorker();
+      this.dispatch();
+    }, CANCELLED_GRACE_MS).unref();
   }
 
   private readonly print = (message: string): void => this.options.print?.(message);
 
   private answerBuiltinCall(name: string, args: string[]): void {
-    const context = this.running?.context;
+    const context = this.posted[0]?.context;
     let reply: BuiltinReply;
     try {
       if (!context) throw new RegoError('eval_internal_error', `wasm: built-in call ${name} outside an evaluation`);
@@ -274,27 +305,34 @@ class IsolatedEvaluator {
     Atomics.notify(this.signal, 0);
   }
 
+  /** Drops the current worker; what it had not started goes back to the front of the queue. */
+  private replaceWorker(): Pending | undefined {
+    const worker = this.worker;
+    this.worker = null;
+    void worker?.terminate();
+    const [running, ...notStarted] = this.posted.splice(0);
+    this.queue.unshift(...notStarted.filter((p) => !p.cancelled));
+    return running;
+  }
+
   /** The worker died on its own: fail what it was running, keep serving the rest with a new one. */
   private onWorkerFailure(worker: Worker, message: string): void {
     if (worker !== this.worker) return;
-    this.worker = null;
-    void worker.terminate();
-    const pending = this.running;
-    this.running = null;
-    if (pending) this.settle(pending, new RegoError('eval_internal_error', message));
+    const running = this.replaceWorker();
+    if (running && !running.cancelled) this.settle(running, new RegoError('eval_internal_error', message));
     this.dispatch();
   }
 
   private expire(pending: Pending): void {
     const error = new RegoError('eval_cancel_error', 'caller cancelled query execution');
-    if (this.running === pending) {
-      this.running = null;
-      const worker = this.worker;
-      this.worker = null;
-      void worker?.terminate();
+    const at = this.posted.indexOf(pending);
+    if (at === 0) {
+      this.replaceWorker();
+    } else if (at > 0) {
+      pending.cancelled = true; // the worker sees its deadline has passed and skips it
     } else {
-      const at = this.queue.indexOf(pending);
-      if (at >= 0) this.queue.splice(at, 1);
+      const queued = this.queue.indexOf(pending);
+      if (queued >= 0) this.queue.splice(queued, 1);
     }
     this.settle(pending, error);
     this.dispatch();

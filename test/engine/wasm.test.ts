@@ -258,12 +258,24 @@ describe('Wasm isolated evaluation (worker thread)', () => {
     assert.equal(await policy.evaluateIsolated('example/allow', { user: 'carol' }), false);
   });
 
-  it('drops a request whose deadline passes while it waits behind a slow one', async () => {
+  it('drops a request whose deadline passes while it waits behind a slow one, and serves the others', async () => {
     const slow = policy.evaluateIsolated('example/spin', {}, { timeoutMs: 400 });
     const waiting = policy.evaluateIsolated('example/allow', { user: 'alice' }, { timeoutMs: 100 });
+    const patient = policy.evaluateIsolated('example/greeting', { user: 'pat' }, { timeoutMs: 5000 });
     await rejectsWithCode(() => waiting, 'eval_cancel_error');
     await rejectsWithCode(() => slow, 'eval_cancel_error');
+    assert.equal(await patient, 'hello, pat');
     assert.equal(await policy.evaluateIsolated('example/allow', { user: 'alice' }, { timeoutMs: 5000 }), true);
+  });
+
+  it('keeps every answer with its request when many are in flight', async () => {
+    const requests = Array.from({ length: 100 }, (_, i) => {
+      const user = ['alice', 'carol', `user-${i}`][i % 3];
+      const entrypoint = ['example/allow', 'example/greeting', 'example/level'][i % 4 === 3 ? 2 : i % 2];
+      return { entrypoint, input: { user, guest: i % 5 === 0 && user !== 'alice' } };
+    });
+    const answers = await Promise.all(requests.map((r) => policy.evaluateIsolated(r.entrypoint, r.input, { timeoutMs: 10_000 })));
+    assert.deepEqual(answers, requests.map((r) => policy.evaluate(r.entrypoint, r.input)));
   });
 
   it('stops an idle worker and starts another on demand', async () => {
