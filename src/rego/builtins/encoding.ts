@@ -6,7 +6,7 @@ import YAML from 'yaml';
 import { RObject, RSet, type Value, fromJSON, normNumber, parseJSON, stringifyJSON, toJSON } from '../eval/values';
 import { asObject, asString } from './operands';
 import { BuiltinError, BuiltinTypeError, operandError, register } from './registry';
-import { formatTerm } from '../eval/format';
+import { formatTerm, quoteString } from '../eval/format';
 import { elementString } from './textutil';
 
 // ---------------------------------------------------------------------------------------------
@@ -213,10 +213,156 @@ function marshalWithOptions([value, options]: Value[]): Value {
 }
 
 function unmarshalJSON(text: string): Value {
+  let value: Value;
   try {
-    return parseJSON(text);
+    value = parseJSON(text);
   } catch (e) {
-    throw new BuiltinError((e as Error).message);
+    throw new BuiltinError(goJSONError(text) ?? (e as Error).message);
+  }
+  return value;
+}
+
+/** Go's quoteChar: a character in single quotes, as Go's JSON syntax errors show it. */
+function quoteChar(c: string): string {
+  if (c === "'") return "'\\''";
+  if (c === '"') return `'"'`;
+  return "'" + quoteString(c).slice(1, -1) + "'";
+}
+
+class JSONSyntaxError extends Error {}
+
+/**
+ * Go's encoding/json syntax error for invalid text (null when the text is valid): scans the
+ * text the way Go's scanner does, so the message names the first offending character and what
+ * was expected there.
+ */
+export function goJSONError(text: string): string | null {
+  let i = 0;
+  const n = text.length;
+  const fail = (what: string): never => {
+    if (i >= n) throw new JSONSyntaxError('unexpected end of JSON input');
+    throw new JSONSyntaxError(`invalid character ${quoteChar(String.fromCodePoint(text.codePointAt(i)!))} ${what}`);
+  };
+  const ws = () => {
+    while (i < n && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
+  };
+  const digits = (what: string) => {
+    if (!(text[i] >= '0' && text[i] <= '9')) fail(what);
+    while (text[i] >= '0' && text[i] <= '9') i++;
+  };
+  const str = () => {
+    i++;
+    for (;;) {
+      if (i >= n) fail('');
+      const c = text[i];
+      if (c === '"') {
+        i++;
+        return;
+      }
+      if (c === '\\') {
+        i++;
+        if (i >= n) fail('');
+        if (text[i] === 'u') {
+          i++;
+          for (let k = 0; k < 4; k++, i++) if (!/[0-9a-fA-F]/.test(text[i] ?? '')) fail('in \\u hexadecimal character escape');
+        } else if ('"\\/bfnrt'.includes(text[i])) i++;
+        else fail('in string escape code');
+        continue;
+      }
+      if (c.charCodeAt(0) < 0x20) fail('in string literal');
+      i++;
+    }
+  };
+  const value = (): void => {
+    if (i >= n) fail('');
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        if (text[i] !== '"') fail('looking for beginning of object key string');
+        str();
+        ws();
+        if (text[i] !== ':') fail('after object key');
+        i++;
+        ws();
+        value();
+        ws();
+        if (text[i] === ',') {
+          i++;
+          ws();
+          continue;
+        }
+        if (text[i] === '}') {
+          i++;
+          return;
+        }
+        fail('after object key:value pair');
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') {
+          i++;
+          ws();
+          continue;
+        }
+        if (text[i] === ']') {
+          i++;
+          return;
+        }
+        fail('after array element');
+      }
+    }
+    if (c === '"') return str();
+    if (c === '-' || (c >= '0' && c <= '9')) {
+      if (c === '-') {
+        i++;
+        if (i >= n) fail('');
+        if (!(text[i] >= '0' && text[i] <= '9')) fail('in numeric literal');
+      }
+      if (text[i] === '0') i++;
+      else digits('in numeric literal');
+      if (text[i] === '.') {
+        i++;
+        digits('after decimal point in numeric literal');
+      }
+      if (text[i] === 'e' || text[i] === 'E') {
+        i++;
+        if (text[i] === '+' || text[i] === '-') i++;
+        digits('in exponent of numeric literal');
+      }
+      return;
+    }
+    for (const lit of ['true', 'false', 'null']) {
+      if (c !== lit[0]) continue;
+      i++;
+      for (let k = 1; k < lit.length; k++, i++) if (text[i] !== lit[k]) fail(`in literal ${lit} (expecting ${quoteChar(lit[k])})`);
+      return;
+    }
+    fail('looking for beginning of value');
+  };
+  try {
+    ws();
+    value();
+    ws();
+    if (i < n) fail('after top-level value');
+    return null;
+  } catch (e) {
+    if (e instanceof JSONSyntaxError) return e.message;
+    throw e;
   }
 }
 

@@ -55,7 +55,24 @@ test('json.unmarshal and json.is_valid', () => {
   assert.equal(call('json.unmarshal', '123456789012345678901234567890'), 123456789012345678901234567890n);
   assert.equal(call('json.is_valid', '{"a": [1]}'), true);
   assert.equal(call('json.is_valid', '{"a": [1}'), false);
-  assertFails('BuiltinError', '', 'json.unmarshal', '{');
+  const goErrors: [string, string][] = [
+    ['', 'unexpected end of JSON input'],
+    ['[{"foo":[1,2,3]}', 'unexpected end of JSON input'],
+    ['x', "invalid character 'x' looking for beginning of value"],
+    ['{"a" 1}', "invalid character '1' after object key"],
+    ['{"a": 1 "b"}', `invalid character '"' after object key:value pair`],
+    ['{1: 2}', "invalid character '1' looking for beginning of object key string"],
+    ['[1 2]', "invalid character '2' after array element"],
+    ['[1,]', "invalid character ']' looking for beginning of value"],
+    ['"a\\x"', "invalid character 'x' in string escape code"],
+    ['"a\u0001"', "invalid character '\\x01' in string literal"],
+    ['-x', "invalid character 'x' in numeric literal"],
+    ['1.e5', "invalid character 'e' after decimal point in numeric literal"],
+    ['tru', 'unexpected end of JSON input'],
+    ['trux', "invalid character 'x' in literal true (expecting 'e')"],
+    ['{} {}', "invalid character '{' after top-level value"],
+  ];
+  for (const [text, message] of goErrors) assertFails('BuiltinError', message, 'json.unmarshal', text);
   assertFails('BuiltinTypeError', 'operand 1 must be string but got number', 'json.unmarshal', 1);
 });
 
