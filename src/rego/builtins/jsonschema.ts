@@ -371,9 +371,27 @@ function compareInstancePaths(a: string, b: string): number {
   return pa.length - pb.length;
 }
 
+/**
+ * gojsonschema stops checking a node against a subschema whose type it does not have; ajv goes on.
+ * Drop what ajv found past such a type error: the same subschema's other errors on that node and below.
+ */
+function withoutErrorsPastTypeMismatch(errors: ErrorObject[]): ErrorObject[] {
+  const mismatches = errors.filter((e) => e.keyword === 'type');
+  if (mismatches.length === 0) return errors;
+  return errors.filter(
+    (e) =>
+      e.keyword === 'type' ||
+      !mismatches.some((t) => {
+        const subschema = t.schemaPath.slice(0, -'/type'.length);
+        const sameNode = e.instancePath === t.instancePath || e.instancePath.startsWith(t.instancePath + '/');
+        return sameNode && e.schemaPath.startsWith(subschema + '/');
+      }),
+  );
+}
+
 /** ajv's errors, grouped, completed and ordered as gojsonschema reports them. */
 function gojsonschemaOrder(errors: ErrorObject[]): ErrorObject[] {
-  const units = allOfUnits(combinatorUnits(errors));
+  const units = allOfUnits(combinatorUnits(withoutErrorsPastTypeMismatch(errors)));
   const ordered = units
     .map((u, i) => ({ u, i }))
     .sort(

@@ -124,6 +124,24 @@ test('json.match_schema orders errors depth-first through the document, a node\'
   ]);
 });
 
+test('json.match_schema stops checking a node against a subschema whose type it lacks', () => {
+  const schema = {
+    type: 'object',
+    properties: {
+      tag: { type: 'string', enum: ['a'], minLength: 2 },
+      list: { items: { type: 'string', enum: ['x'] } },
+    },
+  };
+  const [, errors] = json(call('json.match_schema', v({ tag: 5, list: ['y', 1, 'x'] }), v(schema))) as [boolean, { error: string }[]];
+  assert.deepEqual(errors.map((e) => e.error), [
+    'list.0: list.0 must be one of the following: "x"',
+    'list.1: Invalid type. Expected: string, given: integer',
+    'tag: Invalid type. Expected: string, given: integer',
+  ]);
+  const [, rootErrors] = json(call('json.match_schema', '[1]', v(schema))) as [boolean, { error: string }[]];
+  assert.deepEqual(rootErrors.map((e) => e.error), ['(root): Invalid type. Expected: object, given: array']);
+});
+
 test('json.match_schema keeps only the closest branch of a failed anyOf', () => {
   const schema = { anyOf: [{ required: ['a', 'b', 'c'] }, { required: ['d'] }] };
   const [, errors] = json(call('json.match_schema', v({ a: 1 }), v(schema))) as [boolean, { error: string }[]];
