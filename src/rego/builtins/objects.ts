@@ -121,12 +121,16 @@ register(
     result: 'any',
     impl: ([a]) => {
       const arr = asArray(a, 1);
-      let out = new RObject();
+      // One builder for the top level, so n objects cost their total size, not n copies.
+      const out = new RObject();
       for (const x of arr) {
         if (!(x instanceof RObject)) {
           throw new BuiltinTypeError(`operand 1 must be array of objects but got array containing ${typeName(x)}`);
         }
-        out = mergeObjects(out, x);
+        for (const [k, xv] of x.entries()) {
+          const ov = out.get(k);
+          out.set(k, ov instanceof RObject && xv instanceof RObject ? mergeObjects(ov, xv) : xv);
+        }
       }
       return out;
     },
