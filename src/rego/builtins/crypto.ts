@@ -123,7 +123,14 @@ function validAt(c: Cert, ms: number): boolean {
   return Date.parse(String(c.json.NotBefore)) <= ms && ms <= Date.parse(String(c.json.NotAfter));
 }
 
+/** MD2, MD5 and SHA-1 signatures are insecure and DSA is unsupported: Go refuses to verify them. */
+const REFUSED_SIGNATURE_ALGORITHMS = new Set([1, 2, 3, 7, 8, 9]);
+
+/** Go rejects certificates with critical extensions it does not understand. */
+const understood = (c: Cert): boolean => c.json.UnhandledCriticalExtensions === null;
+
 function issuedBy(child: Cert, parent: Cert): boolean {
+  if (REFUSED_SIGNATURE_ALGORITHMS.has(child.json.SignatureAlgorithm as number) || !understood(parent)) return false;
   try {
     return child.node.checkIssued(parent.node) && child.node.verify(parent.node.publicKey);
   } catch {
@@ -165,6 +172,7 @@ function buildChain(leaf: Cert, intermediates: Cert[], roots: Cert[], opts: Veri
     return undefined;
   };
   if (!validAt(leaf, opts.time)) return undefined;
+  if (!understood(leaf)) return undefined;
   if (opts.dnsName !== undefined && leaf.node.checkHost(opts.dnsName) === undefined) return undefined;
   return search([leaf]);
 }

@@ -135,3 +135,10 @@ test('private key parsing: parse_rsa_private_key gives a JWK, parse_private_keys
   assert.deepEqual(call('crypto.parse_private_keys', 'nope'), []);
   assert.equal(call('crypto.parse_private_keys', ''), null);
 });
+
+test('chains signed with SHA-1 do not verify, as in Go', () => {
+  const chain = fixture('sha1-chain.pem');
+  const [, sha1Leaf] = call('crypto.x509.parse_certificates', chain);
+  assert.equal(sha1Leaf.SignatureAlgorithm, 9, 'ECDSAWithSHA1');
+  assert.deepEqual(call('crypto.x509.parse_and_verify_certificates', chain), [false, []]);
+});
