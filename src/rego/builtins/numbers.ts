@@ -23,7 +23,7 @@ export function intOperand(v: Value, pos: number): number {
   return n;
 }
 
-export const isIntegral = (n: number | bigint): boolean => typeof n === 'bigint' || Number.isSafeInteger(n);
+const isIntegral = (n: number | bigint): boolean => typeof n === 'bigint' || Number.isSafeInteger(n);
 
 // ---------------------------------------------------------------------------------------------
 // Exact decimals: value = mant * 10^exp. Mantissas are capped at MAX_DIGITS significant digits,
@@ -108,7 +108,7 @@ export function exactProduct(xs: Iterable<number | bigint>, ctx?: BuiltinContext
 // ---------------------------------------------------------------------------------------------
 
 /** Ranges are materialised as arrays: refuse sizes that would exhaust memory rather than crash. */
-export const MAX_GENERATED_ELEMENTS = 10_000_000;
+const MAX_GENERATED_ELEMENTS = 10_000_000;
 
 function generateRange(from: bigint, to: bigint, step: bigint, ctx: BuiltinContext): Value[] {
   const span = from <= to ? to - from : from - to;
