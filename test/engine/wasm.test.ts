@@ -2,6 +2,7 @@
 // module (test/fixtures/wasm/policy.wat) implementing OPA's Wasm ABI, assembled with wabt.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import wabt from 'wabt';
 import { readBundle } from '../../src/bundle/read';
 import { writeBundle } from '../../src/bundle/write';
@@ -116,6 +117,24 @@ for (const abiMinor of [1, 2] as const) {
     });
   });
 }
+
+describe("The fixture under the SDK's own loadPolicy", () => {
+  it('runs, but the SDK answers sprintf from its own table before any custom built-in', async () => {
+    let customCalls = 0;
+    const sdk = await loadPolicy(await buildFixtureWasm(), undefined, {
+      sprintf: () => {
+        customCalls++;
+        return 'custom';
+      },
+    });
+    sdk.setData(FIXTURE_DATA);
+    assert.deepEqual(sdk.evaluate({ user: 'alice' }, 'example/allow'), [{ result: true }]);
+    assert.deepEqual(sdk.evaluate({ user: 'x' }, 'example/greeting'), [{ result: 'hello, x' }]);
+    // sprintf-js, not the custom function nor Go's formatting: why Arbiter instantiates the module itself.
+    assert.deepEqual(sdk.evaluate({ user: ['x', 1] }, 'example/greeting'), [{ result: 'hello, x,1' }]);
+    assert.equal(customCalls, 0);
+  });
+});
 
 describe('Wasm data', () => {
   it('evaluates against the data it was loaded with', async () => {
