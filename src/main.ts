@@ -15,7 +15,8 @@ import { AuditRecorder } from './audit/recorder';
 import { RetentionJob } from './audit/retention';
 import { buildBundleFromDir, readBundle, validateBundle, writeBundle } from './bundle';
 import { ConfigError, loadConfig, type Config } from './config';
-import { DecisionService } from './engine/decisions';
+import { isAuditAck, isAuditBatch, recordBatch, RemoteRecorder } from './engine/audit-relay';
+import { DecisionService, type DecisionRecorder } from './engine/decisions';
 import { Engine } from './engine/engine';
 import type { EngineDeps } from './engine/ports';
 import { BundleRejectedError, Registry } from './engine/registry';
@@ -58,11 +59,14 @@ export function ensureJwtSecret(config: Config): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/** Where a process's decisions are recorded: its own AuditRecorder, or the primary's through IPC. */
+export type Recorder = DecisionRecorder & { close(): Promise<void> };
+
 export interface Services {
   deps: AppDeps;
   engine: Engine;
   registry: Registry;
-  recorder: AuditRecorder;
+  recorder: Recorder;
   markReady(): void;
 }
 
@@ -75,7 +79,7 @@ export function engineDeps(): EngineDeps {
   };
 }
 
-export function buildServices(config: Config, store: Store, secret: string | undefined, logger: Logger): Services {
+export function buildServices(config: Config, store: Store, secret: string | undefined, logger: Logger, recorder: Recorder = new AuditRecorder(store)): Services {
   const limits = {
     maxRequestBytes: config.maxRequestBytes,
     maxBundleBytes: config.maxBundleBytes,
@@ -85,7 +89,6 @@ export function buildServices(config: Config, store: Store, secret: string | und
   const bundleLimits = { maxCompressedBytes: limits.maxBundleBytes, maxUncompressedBytes: limits.maxBundleUncompressedBytes, maxFiles: limits.maxBundleFiles };
   const engine = new Engine(store, engineDeps(), bundleLimits);
   const registry = new Registry(store, engine, bundleLimits);
-  const recorder = new AuditRecorder(store);
   const decisions = new DecisionService(recorder, {
     evalTimeoutMs: config.evalTimeoutMs,
     mask: (record, rules) => applyMask(record, rules, (rule, err) => logger.warn({ rule, err: err.message }, 'mask rule ignored')),
@@ -254,6 +257,8 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
 
   // Workers get the secret through their environment (never through a file they might not read).
   const env = secret ? { ARBITER_JWT_SECRET: secret } : {};
+  // Records may hold bigints: the 'advanced' (structured clone) channel carries them.
+  cluster.setupPrimary({ serialization: 'advanced' });
   let stopping = false;
   let listening = 0;
   const fork = () => cluster.fork(env);
@@ -261,6 +266,12 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
     if (++listening === config.workers) printWelcome(config, tokens, logger);
   });
   cluster.on('message', (from: Worker, msg: unknown) => {
+    if (isAuditBatch(msg)) {
+      void recordBatch(services.recorder, msg).then((ack) => {
+        if (from.isConnected()) from.send(ack);
+      });
+      return;
+    }
     if (!isReload(msg)) return;
     for (const w of Object.values(cluster.workers ?? {})) if (w && w.id !== from.id) w.send(msg);
   });
@@ -277,6 +288,7 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
     let left = workers.length;
     const done = async () => {
       await retention?.stop();
+      await services.recorder.close();
       await store.close();
       process.exit(0);
     };
@@ -293,7 +305,13 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
 async function runWorker(config: Config, logger: Logger): Promise<void> {
   const store = openStore(config);
   await store.init();
-  const services = buildServices(config, store, config.jwt.secret, logger);
+  // Decisions are committed by the primary's recorder: one group commit for every worker.
+  const recorder = new RemoteRecorder((m) => process.send!(m));
+  process.on('message', (msg: unknown) => {
+    if (isAuditAck(msg)) recorder.acknowledge(msg);
+  });
+  process.on('disconnect', () => recorder.failAll('the primary process is gone'));
+  const services = buildServices(config, store, config.jwt.secret, logger, recorder);
   services.engine.onChange((tenant) => process.send?.({ type: 'arbiter:reload', tenant } satisfies ReloadMessage));
   process.on('message', (msg: unknown) => {
     if (isReload(msg)) void services.engine.reload(msg.tenant).catch((err) => logger.error({ err, tenant: msg.tenant }, 'reload failed'));

@@ -2,7 +2,7 @@
 // apply the tenant's mask policy to what is recorded, and record it durably. `decide` resolves only
 // after the audit record is committed, so the caller may answer the client then and not before.
 
-import { randomUUID } from 'node:crypto';
+import { newDecisionId } from '../store/decisions';
 import type { DecisionRecord } from '../store/types';
 import { fromJSON, toJSON, type Value } from '../rego/eval/values';
 import type { PolicySet } from './policy-set';
@@ -44,7 +44,7 @@ export class DecisionService {
   ) {}
 
   async decide(req: DecisionRequest): Promise<DecisionOutcome> {
-    const decisionId = randomUUID();
+    const decisionId = newDecisionId();
     const started = process.hrtime.bigint();
     let result: Value | undefined;
     let error: unknown;
