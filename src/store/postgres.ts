@@ -373,12 +373,18 @@ class PostgresStore implements Store {
       let duplicates = 0;
       for (const tenant of tenants) {
         const list = byTenant.get(tenant)!;
-        await c.query(
-          `INSERT INTO decision_chains (tenant, anchor_seq, anchor_hash, head_seq, head_hash) VALUES ($1, 1, $2, 0, $2)
-           ON CONFLICT (tenant) DO NOTHING`,
-          [tenant, GENESIS_HASH],
-        );
-        const head = (await c.query('SELECT head_seq, head_hash FROM decision_chains WHERE tenant = $1 FOR UPDATE', [tenant])).rows[0];
+        // Creates the chain row if needed and locks it (the no-op update takes the row lock, as
+        // FOR UPDATE would), returning the head as committed by whoever held the lock before.
+        const head = (
+          await c.query(
+            `INSERT INTO decision_chains (tenant, anchor_seq, anchor_hash, head_seq, head_hash) VALUES ($1, 1, $2, 0, $2)
+             ON CONFLICT (tenant) DO UPDATE SET tenant = excluded.tenant
+             RETURNING head_seq, head_hash`,
+            [tenant, GENESIS_HASH],
+          )
+        ).rows[0];
+        // A separate statement, so its snapshot is taken after the lock and sees the ids the
+        // previous holder committed.
         const existing = await c.query('SELECT decision_id FROM decisions WHERE tenant = $1 AND decision_id = ANY($2::text[])', [
           tenant,
           list.map((r) => r.decision_id),
@@ -400,10 +406,12 @@ class PostgresStore implements Store {
         }
         if (rows.length === 0) continue;
         await c.query(
-          `INSERT INTO decisions (tenant, seq, decision_id, ts, path, principal, source, outcome, bundles, record, prev_hash, hash)
-           SELECT $1, u.seq, u.decision_id, u.ts, u.path, u.principal, u.source, u.outcome, u.bundles::jsonb, u.record, u.prev_hash, u.hash
-           FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
-             AS u(seq, decision_id, ts, path, principal, source, outcome, bundles, record, prev_hash, hash)`,
+          `WITH appended AS (
+             INSERT INTO decisions (tenant, seq, decision_id, ts, path, principal, source, outcome, bundles, record, prev_hash, hash)
+             SELECT $1, u.seq, u.decision_id, u.ts, u.path, u.principal, u.source, u.outcome, u.bundles::jsonb, u.record, u.prev_hash, u.hash
+             FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
+               AS u(seq, decision_id, ts, path, principal, source, outcome, bundles, record, prev_hash, hash))
+           UPDATE decision_chains SET head_seq = $13, head_hash = $14 WHERE tenant = $1`,
           [
             tenant,
             rows.map((r) => r.seq),
@@ -417,9 +425,10 @@ class PostgresStore implements Store {
             rows.map((r) => r.record),
             rows.map((r) => r.prev_hash),
             rows.map((r) => r.hash),
+            seq,
+            hash,
           ],
         );
-        await c.query('UPDATE decision_chains SET head_seq = $2, head_hash = $3 WHERE tenant = $1', [tenant, seq, hash]);
         inserted += rows.length;
       }
       return { inserted, duplicates };

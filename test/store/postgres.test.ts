@@ -11,7 +11,7 @@ import { openPostgresStore } from '../../src/store/postgres';
 import { loadMigrations, migrationsDir } from '../../src/store/migrations';
 import { verifyChain } from '../../src/audit/chain';
 import type { BundleActivation, Store } from '../../src/store/types';
-import { storeContract } from './contract';
+import { decision, storeContract } from './contract';
 
 const url = process.env.ARBITER_TEST_POSTGRES_URL;
 const SKIP = url ? false : 'skipped: ARBITER_TEST_POSTGRES_URL is not set (CI sets it; e.g. postgres://postgres@127.0.0.1:5432/test)';
@@ -79,6 +79,31 @@ if (!url) {
         assert.equal(writers.size, 3);
       } finally {
         await store.close();
+      }
+    });
+
+    it('counts a chunk retried through two replicas at once only once', async () => {
+      const schema = newSchema();
+      const a = openPostgresStore(url, { schema });
+      const b = openPostgresStore(url, { schema });
+      await a.init();
+      await b.init();
+      try {
+        let inserted = 0;
+        let duplicates = 0;
+        for (let round = 0; round < 20; round++) {
+          const chunk = Array.from({ length: 10 }, () => decision('retry', { source: 'agent' }));
+          const results = await Promise.all([a.appendDecisions(chunk), b.appendDecisions(chunk)]);
+          for (const r of results) {
+            inserted += r.inserted;
+            duplicates += r.duplicates;
+          }
+        }
+        assert.deepEqual({ inserted, duplicates }, { inserted: 200, duplicates: 200 });
+        assert.deepEqual(await verifyChain(a, 'retry'), { valid: true, records: 200 });
+      } finally {
+        await a.close();
+        await b.close();
       }
     });
 
