@@ -27,7 +27,7 @@ function find(v: Value, path: Value[]): Value | undefined {
 }
 
 /** Right-biased deep merge: objects under the same key merge, anything else takes b's value. */
-export function mergeObjects(a: RObject, b: RObject): RObject {
+function mergeObjects(a: RObject, b: RObject): RObject {
   const out = a.clone();
   for (const [k, bv] of b.entries()) {
     const av = a.get(k);
