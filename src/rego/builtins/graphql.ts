@@ -406,8 +406,9 @@ function printValue(v: Json): string {
     case 0:
       return '$' + raw;
     case 3:
-    case 4:
       return quote(raw);
+    case 4:
+      return '"""' + raw.replace(/"""/g, '\\"""') + '"""';
     case 8:
       return '[' + list(v.Children).map((c) => printValue(c.Value as Json)).join(', ') + ']';
     case 9:
@@ -451,26 +452,25 @@ function printSelection(s: Json): string {
   return `${alias}${str(s.Name)}${printArgs(s.Arguments)}${printDirectives(s.Directives)}${printSelectionSet(s.SelectionSet)}`;
 }
 
-function printQuery(doc: Json): string {
+function printVariableDefinitions(defs: unknown): string {
+  const vars = list(defs);
+  if (!vars.length) return '';
+  const each = (v: Json): string =>
+    `$${str(v.Variable)}: ${printType(v.Type as Json)}` +
+    (v.DefaultValue ? ` = ${printValue(v.DefaultValue as Json)}` : '') +
+    printDirectives(v.Directives);
+  return '(' + vars.map(each).join(', ') + ')';
+}
+
+export function printQuery(doc: Json): string {
   const parts: string[] = [];
   for (const op of list(doc.Operations)) {
-    const vars = list(op.VariableDefinitions);
-    const varText = vars.length
-      ? '(' +
-        vars
-          .map(
-            (v) =>
-              `$${str(v.Variable)}: ${printType(v.Type as Json)}` +
-              (v.DefaultValue ? ` = ${printValue(v.DefaultValue as Json)}` : '') +
-              printDirectives(v.Directives),
-          )
-          .join(', ') +
-        ')'
-      : '';
+    const varText = printVariableDefinitions(op.VariableDefinitions);
     parts.push(`${str(op.Operation) || 'query'} ${str(op.Name)}${varText}${printDirectives(op.Directives)}${printSelectionSet(op.SelectionSet)}`);
   }
   for (const f of list(doc.Fragments)) {
-    parts.push(`fragment ${str(f.Name)} on ${str(f.TypeCondition)}${printDirectives(f.Directives)}${printSelectionSet(f.SelectionSet)}`);
+    const vars = printVariableDefinitions(f.VariableDefinition);
+    parts.push(`fragment ${str(f.Name)}${vars} on ${str(f.TypeCondition)}${printDirectives(f.Directives)}${printSelectionSet(f.SelectionSet)}`);
   }
   return parts.join('\n');
 }
@@ -522,7 +522,7 @@ function printSchemaDefinition(s: Json, extend: boolean): string {
   );
 }
 
-function printSchema(doc: Json): string {
+export function printSchema(doc: Json): string {
   const parts: string[] = [];
   for (const s of list(doc.Schema)) parts.push(printSchemaDefinition(s, false));
   for (const s of list(doc.SchemaExtension)) parts.push(printSchemaDefinition(s, true));

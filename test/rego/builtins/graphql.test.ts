@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import '../../../src/rego/builtins/graphql';
+import { printQuery, printSchema } from '../../../src/rego/builtins/graphql';
 import { BuiltinError, type BuiltinContext, lookupBuiltin } from '../../../src/rego/builtins/registry';
 import { type Value, fromJSON, toJSON } from '../../../src/rego/eval/values';
 
@@ -194,4 +194,26 @@ test('deeply nested documents end in a typed error instead of exhausting the sta
   assert.match(errorOf(() => call('graphql.parse_query', nestedList)), /nested deeper/);
   const fine = '{' + 'a{'.repeat(100) + 'b' + '}'.repeat(100) + '}';
   assert.equal(call('graphql.is_valid', fine, 'type Query { a: Query b: Int }'), true);
+});
+
+test('ASTs print back to GraphQL that parses to the same AST', () => {
+  const query = `query Q($a: [Int!]! = [1], $b: In @dir(x: 1)) @op { x: f(s: "q\\"uote", blk: """block "quoted" """, o: {k: [ENUM, null, 1.5]}) @include(if: $b) { ... on T { g } ...F } }
+    fragment F($v: Boolean = false) on T @fd { h(v: $v) }
+    subscription { s }`;
+  const schema = `"""Doc"""
+    schema @s { query: Query mutation: M }
+    extend schema @e
+    directive @dir(x: Int = 2) repeatable on FIELD | QUERY
+    "Described" type Query implements A & B @d(r: "x") { f(a: Int = 1 @d, b: [In!]): [Query]! g: Int }
+    interface A { f(a: Int, b: [In!]): [Query]! }
+    union U = Query | M
+    enum E { X @deprecated(reason: "no") Y }
+    input In { a: Int = 3 b: E }
+    scalar S @specifiedBy(url: "https://example.com")
+    extend type Query { h: S }`;
+  const q1 = call('graphql.parse_query', query) as Value;
+  const s1 = call('graphql.parse_schema', schema) as Value;
+  const [q2, s2] = [printQuery(json(q1) as Record<string, unknown>), printSchema(json(s1) as Record<string, unknown>)];
+  assert.deepEqual(json(call('graphql.parse_query', q2)), json(q1));
+  assert.deepEqual(json(call('graphql.parse_schema', s2)), json(s1));
 });
