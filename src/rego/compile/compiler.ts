@@ -368,7 +368,10 @@ function visitRuleIR(def: RuleDef, fn: (path: string[]) => void): void {
     } else if (e.k === 'every') {
       visit(e.domain);
       e.body.forEach(visitLit);
-    }
+    } else if (e.k === 'logic') {
+      e.left.forEach(visitLit);
+      e.right.forEach(visitLit);
+    } else if (e.k === 'group') e.body.forEach(visitLit);
     for (const w of l.with) {
       visit(w.value);
       if (w.fnValue?.func) fn(w.fnValue.func);

@@ -26,6 +26,8 @@ export type IRExpr =
   | { k: 'unify'; left: IR; right: IR }
   | { k: 'somein'; key: IR | null; value: IR; domain: IR }
   | { k: 'every'; key: IR | null; value: IR; domain: IR; body: IRLit[]; captured: number[] }
+  | { k: 'logic'; op: 'and' | 'or'; left: IRLit[]; right: IRLit[]; captured: number[] }
+  | { k: 'group'; body: IRLit[]; captured: number[] }
   | { k: 'nop' };
 
 export type WithTarget =

@@ -174,6 +174,21 @@ export class Resolver {
           value: this.term(scope, e.value),
           domain: this.term(scope, e.domain),
         };
+      case 'logic': {
+        const l = this.newScope(scope);
+        this.declareLevel(l, e.left);
+        const left = this.body(l, e.left);
+        const rs = this.newScope(scope);
+        this.declareLevel(rs, e.right);
+        const right = this.body(rs, e.right);
+        return { k: 'logic', op: e.op, left, right, captured: [...new Set([...l.captured, ...rs.captured])] };
+      }
+      case 'group': {
+        const g = this.newScope(scope);
+        this.declareLevel(g, e.body);
+        const body = this.body(g, e.body);
+        return { k: 'group', body, captured: [...g.captured] };
+      }
       case 'every': {
         const domain = this.term(scope, e.domain);
         const child = this.newScope(scope);
@@ -503,6 +518,10 @@ function analyzeLit(lit: IRLit): Needs {
       analyze(e.domain, acc, false);
       for (const s of e.captured) acc.needs.add(s);
       break;
+    case 'logic':
+    case 'group':
+      for (const s of e.captured) acc.needs.add(s);
+      break;
     case 'nop':
       break;
   }
@@ -601,6 +620,11 @@ function reorderNested(lit: IRLit, bound: Set<number>, names: string[], errors: 
     visit(e.domain);
     if (e.key) visit(e.key);
     visit(e.value);
+  } else if (e.k === 'logic') {
+    e.left = reorderBody(e.left, new Set(bound), names, errors);
+    e.right = reorderBody(e.right, new Set(bound), names, errors);
+  } else if (e.k === 'group') {
+    e.body = reorderBody(e.body, new Set(bound), names, errors);
   } else if (e.k === 'every') {
     visit(e.domain);
     const inner = new Set(bound);

@@ -212,6 +212,16 @@ export class ClosureCompiler {
         return this.someIn(e, bound);
       case 'every':
         return this.every(e, bound);
+      case 'group': {
+        const body = this.body(e.body, new Set(bound));
+        return (ev, f, k) => (succeeds(ev, f, body) ? k() : false);
+      }
+      case 'logic': {
+        const left = this.body(e.left, new Set(bound));
+        const right = this.body(e.right, new Set(bound));
+        if (e.op === 'and') return (ev, f, k) => (succeeds(ev, f, left) && succeeds(ev, f, right) ? k() : false);
+        return (ev, f, k) => (succeeds(ev, f, left) || succeeds(ev, f, right) ? k() : false);
+      }
     }
   }
 
@@ -805,6 +815,16 @@ function firstUnbound(t: IR, bound: Set<number>): IR | null {
     if (r) return r;
   }
   return null;
+}
+
+/** Whether a goal has at least one solution (its bindings do not escape). */
+function succeeds(ev: Ev, f: Frame, goal: Goal): boolean {
+  let found = false;
+  goal(ev, f, () => {
+    found = true;
+    return true;
+  });
+  return found;
 }
 
 export function chain(goals: Goal[]): Goal {

@@ -27,7 +27,11 @@ export type Expr =
   | { type: 'assign'; left: Term; right: Term }
   | { type: 'some'; vars: Term[] }
   | { type: 'somein'; key: Term | null; value: Term; domain: Term }
-  | { type: 'every'; key: Term | null; value: Term; domain: Term; body: Literal[] };
+  | { type: 'every'; key: Term | null; value: Term; domain: Term; body: Literal[] }
+  /** Experimental `a and b`, `a or b`: each operand succeeds or not; no bindings escape. */
+  | { type: 'logic'; op: 'and' | 'or'; left: Literal[]; right: Literal[] }
+  /** Experimental `{ body }` used as an operand (e.g. `not { ... }`). */
+  | { type: 'group'; body: Literal[] };
 
 export interface With {
   target: Term;

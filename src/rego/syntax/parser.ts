@@ -9,6 +9,8 @@ import type { Expr, Import, Literal, Loc, Module, Rule, Term, With } from './ast
 import { tokenize, type Token } from './lexer';
 
 const FUTURE_KEYWORDS = ['in', 'every', 'contains', 'if'];
+/** Experimental logic operators, enabled only one by one through `future.keywords.X`. */
+const EXPERIMENTAL_KEYWORDS = ['and', 'or', 'not'];
 const RESERVED = new Set(['not', 'with', 'as', 'some', 'default', 'else', 'import', 'package', 'true', 'false', 'null']);
 const REL_OPS: Record<string, string> = { '==': 'equal', '!=': 'neq', '<': 'lt', '<=': 'lte', '>': 'gt', '>=': 'gte' };
 const ADD_OPS: Record<string, string> = { '+': 'plus', '-': 'minus' };
@@ -23,6 +25,8 @@ export class Parser {
   private noOr = 0;
   private depth = 0;
   private wildcards = 0;
+  /** Logic operators (and/or/not-groups) are enabled. */
+  private logic = false;
   /** Nesting depth of operator chains (a + b + c ... is a left-deep tree). */
   private readonly chainDepth = new WeakMap<Term, number>();
 
@@ -159,8 +163,11 @@ export class Parser {
       if (names[1] !== 'keywords' || names.length > 3) this.fail('invalid import, must be `future.keywords`', start);
       if (names.length === 2) for (const k of FUTURE_KEYWORDS) this.keywords.add(k);
       else {
-        if (!FUTURE_KEYWORDS.includes(names[2])) this.fail(`unexpected keyword, must be one of [contains every if in]`, start);
-        this.keywords.add(names[2]);
+        if (EXPERIMENTAL_KEYWORDS.includes(names[2])) this.logic = true;
+        if (names[2] !== 'not' && !FUTURE_KEYWORDS.includes(names[2]) && !EXPERIMENTAL_KEYWORDS.includes(names[2])) {
+          this.fail(`unexpected keyword, must be one of [contains every if in]`, start);
+        }
+        if (names[2] !== 'not') this.keywords.add(names[2]);
       }
     } else if (root === 'rego') {
       if (names.length !== 2 || names[1] !== 'v1') this.fail('invalid import `rego`, must be `rego.v1`', start);
@@ -393,6 +400,8 @@ export class Parser {
     } else if (this.isKw('every')) {
       this.pos++;
       expr = this.parseEvery();
+    } else if (this.logic) {
+      return this.parseLogicOr();
     } else {
       if (this.isKw('not')) {
         this.pos++;
@@ -411,6 +420,84 @@ export class Parser {
       withs.push({ target, value, loc: this.loc(wt) });
     }
     return { negated, expr, with: withs, loc };
+  }
+
+  // ------------------------------------------------------------------ logic operators
+
+  private parseLogicOr(): Literal {
+    let left = this.parseLogicAnd(false);
+    while (this.isKw('or')) {
+      this.pos++;
+      const right = this.parseLogicAnd(true);
+      left = logicLiteral('or', left, right);
+    }
+    const withs = this.parseWiths();
+    if (withs.length === 0) return left;
+    if (left.with.length === 0) return { ...left, with: withs };
+    return { negated: false, expr: { type: 'group', body: [left] }, with: withs, loc: left.loc };
+  }
+
+  private parseLogicAnd(operand: boolean): Literal {
+    let left = this.parseLogicUnary(operand);
+    while (this.isKw('and')) {
+      this.pos++;
+      const right = this.parseLogicUnary(true);
+      left = logicLiteral('and', left, right);
+    }
+    return left;
+  }
+
+  private parseLogicUnary(operand: boolean): Literal {
+    const start = this.tok;
+    if (this.isKw('not')) {
+      this.pos++;
+      const inner = this.parseLogicUnary(true);
+      if (inner.negated) return { negated: true, expr: { type: 'group', body: [inner] }, with: [], loc: this.loc(start) };
+      return { ...inner, negated: true, loc: this.loc(start) };
+    }
+    if (this.isPunct('{')) {
+      const save = this.pos;
+      try {
+        const body = this.parseBlock();
+        if (operand || this.isKw('and') || this.isKw('or')) {
+          return { negated: false, expr: { type: 'group', body }, with: this.parseWiths(), loc: this.loc(start) };
+        }
+      } catch (e) {
+        if (!(e instanceof RegoError)) throw e;
+      }
+      this.pos = save;
+    }
+    if (this.isPunct('(')) {
+      const save = this.pos;
+      try {
+        this.pos++;
+        const inner = this.parseLogicOr();
+        if (this.acceptPunct(')') && (inner.expr.type === 'logic' || inner.expr.type === 'group' || inner.with.length > 0 || inner.negated)) {
+          const withs = this.parseWiths();
+          if (withs.length === 0) return inner;
+          return { negated: false, expr: { type: 'group', body: [inner] }, with: withs, loc: this.loc(start) };
+        }
+      } catch (e) {
+        if (!(e instanceof RegoError)) throw e;
+      }
+      this.pos = save;
+    }
+    const expr = this.parseExpr();
+    return { negated: false, expr, with: [], loc: this.loc(start) };
+  }
+
+  private parseWiths(): With[] {
+    const withs: With[] = [];
+    while (this.isKw('with')) {
+      const wt = this.tok;
+      this.pos++;
+      const target = this.parseRefOnly();
+      if (!(this.tok.kind === 'ident' && this.tok.text === 'as')) this.fail(`unexpected ${this.describe(this.tok)}: expected as`);
+      this.pos++;
+      const value = this.parseTermExpr();
+      withs.push({ target, value, loc: this.loc(wt) });
+    }
+    return withs;
   }
 
   private parseRefOnly(): Term {
@@ -772,6 +859,11 @@ export class Parser {
     }
     return { type: 'template', parts, loc: this.loc(t) };
   }
+}
+
+function logicLiteral(op: 'and' | 'or', left: Literal, right: Literal): Literal {
+  const operand = (l: Literal): Literal[] => (l.expr.type === 'group' && !l.negated && l.with.length === 0 ? l.expr.body : [l]);
+  return { negated: false, expr: { type: 'logic', op, left: operand(left), right: operand(right) }, with: [], loc: left.loc };
 }
 
 function isMember(t: Term): boolean {
