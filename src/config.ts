@@ -47,7 +47,7 @@ export const SETTINGS: { name: string; default: string; description: string }[] 
   { name: 'ARBITER_JWT_AUDIENCE', default: '(unset: not checked)', description: 'Required `aud` claim.' },
   { name: 'ARBITER_DEFAULT_DECISION', default: 'system/main', description: 'Path evaluated by `POST /`.' },
   { name: 'ARBITER_WORKERS', default: '(number of CPUs)', description: 'Worker processes sharing the port (node:cluster); 1 runs in one process.' },
-  { name: 'ARBITER_BUNDLES_DIR', default: './bundles', description: 'Example bundles loaded into the demo tenant at first start.' },
+  { name: 'ARBITER_BUNDLES_DIR', default: './bundles', description: 'Example bundles published to the demo tenant at start (a folder whose content changed becomes a new version).' },
   { name: 'ARBITER_DEMO', default: 'true', description: 'Create the `demo` tenant, load the example bundles and write `admin.token` / `demo.token` at start.' },
   { name: 'ARBITER_BOOTSTRAP_TOKEN_TTL', default: '30d', description: 'Lifetime of the tokens written at start.' },
   { name: 'ARBITER_EVAL_TIMEOUT_MS', default: '10000', description: 'Deadline of one policy evaluation.' },
