@@ -44,7 +44,8 @@ export interface SqliteStoreOptions {
   /**
    * Append and prune the audit log on a worker thread with its own connection (default true), so
    * hashing, inserts and each commit's fsync do not block the event loop. Reads stay on the main
-   * connection; WAL lets them see every commit that has been acknowledged.
+   * connection; WAL lets them see every commit that has been acknowledged. Ignored (inline) for
+   * an in-memory database.
    */
   writerThread?: boolean;
 }
@@ -90,7 +91,9 @@ class SqliteStore implements Store {
       }
     });
     apply.immediate();
-    if (this.opts.writerThread ?? true) this.writer = new WriterThread(this.file);
+    // An in-memory database exists only on this connection, so a writer thread could not share it.
+    const inMemory = this.file === '' || this.file === ':memory:' || this.file.startsWith('file::memory:');
+    if ((this.opts.writerThread ?? true) && !inMemory) this.writer = new WriterThread(this.file);
     this.ready = true;
   }
 

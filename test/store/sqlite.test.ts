@@ -71,6 +71,17 @@ describe('SQLite store specifics', () => {
     }
   });
 
+  it('works on an in-memory database (appends inline, since a writer thread cannot share it)', async () => {
+    const store = openSqliteStore(':memory:');
+    try {
+      await store.init();
+      await store.appendDecisions([decision('mem'), decision('mem')]);
+      assert.deepEqual(await verifyChain(store, 'mem'), { valid: true, records: 2 });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses to work before init', async () => {
     const dir = tempDir();
     const store = openSqliteStore(join(dir, 'a.db'));
