@@ -4,17 +4,18 @@
 // uses, since policies match on them.
 
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { RegExpEngine } from 'ajv/dist/types';
 import addFormats from 'ajv-formats';
 import RE2 from 're2';
 import { RObject, RSet, type Value, fromJSON } from '../eval/values';
 import { BuiltinError, register } from './registry';
 
-const ajv = new Ajv({
-  allErrors: true,
-  strict: false,
-  logger: false,
-  code: { regExp: RE2 as unknown as NonNullable<NonNullable<ConstructorParameters<typeof Ajv>[0]>['code']>['regExp'] },
+/** ajv's pattern engine: RE2 (linear time; Go's regexp, which gojsonschema uses, has the same syntax). */
+const re2Engine: RegExpEngine = Object.assign((pattern: string, flags: string) => new RE2(pattern, flags), {
+  code: 'require("re2")',
 });
+
+const ajv = new Ajv({ allErrors: true, strict: false, logger: false, code: { regExp: re2Engine } });
 addFormats(ajv);
 
 const validators = new Map<string, ValidateFunction>();
