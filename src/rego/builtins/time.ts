@@ -33,7 +33,6 @@ function zoneFormatter(zone: string): Intl.DateTimeFormat {
         minute: 'numeric',
         second: 'numeric',
         era: 'short',
-        timeZoneName: 'short',
       });
     } catch {
       throw new BuiltinError(`unknown time zone ${zone}`);
@@ -57,19 +56,39 @@ function loadZone(name: string): Zone {
   return { name: zone };
 }
 
-/** Offset east of UTC in seconds, and the zone's abbreviation, at an instant (whole seconds). */
-function zoneAt(zone: Zone, epochSeconds: number): { offset: number; abbrev: string } {
-  if (zone.name === 'UTC') return { offset: 0, abbrev: 'UTC' };
+/** Offset east of UTC in seconds at an instant (whole seconds). */
+function zoneOffset(zone: Zone, epochSeconds: number): number {
+  if (zone.name === 'UTC') return 0;
   const parts = zoneFormatter(zone.name).formatToParts(new Date(epochSeconds * 1000));
   const get = (t: string): string => parts.find((p) => p.type === t)?.value ?? '';
   let year = Number(get('year'));
   if (get('era') === 'BC') year = 1 - year;
   const local = Date.UTC(year, Number(get('month')) - 1, Number(get('day')), Number(get('hour')), Number(get('minute')), Number(get('second')));
-  const offset = Math.round(local / 1000 - epochSeconds);
-  let abbrev = get('timeZoneName');
-  // Intl has no abbreviation for many zones ("GMT+5:30"); tzdata then uses "+05" or "+0530".
-  if (/^GMT[+-]/.test(abbrev) || abbrev === '') abbrev = numericZone(offset, false, offset % 3600 === 0, '');
-  return { offset, abbrev };
+  return Math.round(local / 1000 - epochSeconds);
+}
+
+/**
+ * Locales whose short zone names match tzdata's abbreviations for their regions (en-US knows
+ * only American zones: "GMT+1" for Amsterdam, where en-GB says "CET", as Go does).
+ */
+const ABBREVIATION_LOCALES = ['en-US', 'en-GB', 'en-IN', 'en-AU', 'en-ZA', 'ja-JP'];
+const nameFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The zone's abbreviation at an instant, as Go prints it for "MST" in a layout. */
+function zoneAbbreviation(zone: Zone, epochSeconds: number, offset: number): string {
+  if (zone.name === 'UTC') return 'UTC';
+  for (const locale of ABBREVIATION_LOCALES) {
+    const key = `${locale} ${zone.name}`;
+    let f = nameFormatters.get(key);
+    if (!f) {
+      f = new Intl.DateTimeFormat(locale, { timeZone: zone.name, timeZoneName: 'short' });
+      nameFormatters.set(key, f);
+    }
+    const name = f.formatToParts(new Date(epochSeconds * 1000)).find((p) => p.type === 'timeZoneName')?.value ?? '';
+    if (/^[A-Z]{2,5}$/.test(name) && !(name === 'GMT' && offset !== 0)) return name;
+  }
+  // No name: tzdata then uses the numeric offset, "+05" or "+0530".
+  return numericZone(offset, false, offset % 3600 === 0, '');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -86,7 +105,9 @@ interface Civil {
   weekday: number; // 0 = Sunday
   yearDay: number; // 1-366
   offset: number; // seconds east of UTC
-  abbrev: string;
+  /** The zone and instant, for the abbreviation (looked up only when a layout prints it). */
+  zone: Zone;
+  epochSeconds: number;
 }
 
 function floorDiv(a: bigint, b: bigint): bigint {
@@ -97,7 +118,7 @@ function floorDiv(a: bigint, b: bigint): bigint {
 function toCivil(ns: bigint, zone: Zone): Civil {
   const secs = floorDiv(ns, NS_PER_S);
   const nanos = Number(ns - secs * NS_PER_S);
-  const { offset, abbrev } = zoneAt(zone, Number(secs));
+  const offset = zoneOffset(zone, Number(secs));
   const d = new Date((Number(secs) + offset) * 1000);
   const startOfYear = Date.UTC(d.getUTCFullYear(), 0, 1);
   return {
@@ -111,7 +132,8 @@ function toCivil(ns: bigint, zone: Zone): Civil {
     weekday: d.getUTCDay(),
     yearDay: Math.floor((d.getTime() - startOfYear) / 86_400_000) + 1,
     offset,
-    abbrev,
+    zone,
+    epochSeconds: Number(secs),
   };
 }
 
@@ -126,9 +148,9 @@ function fromCivilFields(y: number, mo: number, d: number, h: number, mi: number
 /** Nanoseconds of a civil time in a zone (the zone's offset at that local time). */
 function fromCivilInZone(y: number, mo: number, d: number, h: number, mi: number, s: number, nanos: number, zone: Zone): bigint {
   const guess = fromCivilFields(y, mo, d, h, mi, s, nanos, 0);
-  const first = zoneAt(zone, Number(floorDiv(guess, NS_PER_S))).offset;
+  const first = zoneOffset(zone, Number(floorDiv(guess, NS_PER_S)));
   const candidate = guess - BigInt(first) * NS_PER_S;
-  const second = zoneAt(zone, Number(floorDiv(candidate, NS_PER_S))).offset;
+  const second = zoneOffset(zone, Number(floorDiv(candidate, NS_PER_S)));
   return second === first ? candidate : guess - BigInt(second) * NS_PER_S;
 }
 
@@ -281,7 +303,7 @@ function format(c: Civil, layout: string): string {
       case 'Jan': out += MONTHS[c.month - 1].slice(0, 3); break;
       case 'Monday': out += WEEKDAYS[c.weekday]; break;
       case 'Mon': out += WEEKDAYS[c.weekday].slice(0, 3); break;
-      case 'MST': out += c.abbrev; break;
+      case 'MST': out += zoneAbbreviation(c.zone, c.epochSeconds, c.offset); break;
       case '002': out += pad(c.yearDay, 3); break;
       case '__2': out += pad(c.yearDay, 3, ' '); break;
       case '01': out += pad(c.month, 2); break;

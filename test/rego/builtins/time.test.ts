@@ -62,6 +62,11 @@ test('format with Go layouts, named layouts and zones', () => {
   assert.equal(call('time.format', [t, 'Asia/Kolkata', 'RFC1123Z']), 'Sat, 03 Dec 2022 00:10:53 +0530');
   assert.equal(call('time.format', [t, 'America/New_York', 'RFC1123']), 'Fri, 02 Dec 2022 13:40:53 EST');
   assert.equal(call('time.format', [t, 'UTC', 'Kitchen']), '6:40PM');
+  // Zone abbreviations as tzdata (and so Go) names them, numeric where tzdata has no name.
+  assert.equal(call('time.format', [t, 'Europe/Amsterdam', 'MST']), 'CET');
+  assert.equal(call('time.format', [t, 'Asia/Kolkata', 'MST']), 'IST');
+  assert.equal(call('time.format', [t, 'America/Sao_Paulo', 'MST']), '-03');
+  assert.equal(call('time.format', [t, 'Asia/Kathmandu', 'MST']), '+0545');
   assert.equal(call('time.format', [t, 'UTC', '2006-01-02 15:04:05.000 002']), '2022-12-02 18:40:53.141 336');
   assert.equal(errorOf(() => call('time.format', 1582977600 * 10e12)), 'timestamp too big');
 });
