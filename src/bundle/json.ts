@@ -35,7 +35,7 @@ export function parseRawJSON(text: string): RawJSON {
 
 class Parser {
   pos = 0;
-  constructor(private readonly text: string) {}
+  constructor(readonly text: string) {}
 
   fail(message: string, at = this.pos): never {
     let row = 1;
@@ -324,6 +324,112 @@ function goString(s: string): string {
   if (!NEEDS_GO_ESCAPES.test(s)) return JSON.stringify(s);
   const wellFormed = s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
   return JSON.stringify(wellFormed).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+/**
+ * The canonical form of JSON text in one pass, without building a tree: string literals with no
+ * escapes are copied as they are, number literals keep their text, members are sorted per object
+ * (a repeated key keeps its last value, as Go's decoder does). Throws JSONSyntaxError.
+ */
+export function canonicalizeJSONText(text: string): string {
+  const p = new Parser(text);
+  p.skipSpace();
+  const out = canonicalValue(p, 0);
+  p.skipSpace();
+  if (p.pos < text.length) p.fail(`unexpected ${p.describeHere()} after the JSON value`);
+  return out;
+}
+
+const PLAIN_STRING_BODY = /^[^"\\\u0000-\u001f\u2028\u2029]*$/;
+
+/** The body of the string literal at the position when it needs no decoding or escaping; consumed. */
+function plainStringAt(p: Parser): string | undefined {
+  const end = p.text.indexOf('"', p.pos + 1);
+  if (end < 0) return undefined;
+  const body = p.text.slice(p.pos + 1, end);
+  if (!PLAIN_STRING_BODY.test(body)) return undefined;
+  p.pos = end + 1;
+  return body;
+}
+
+function canonicalValue(p: Parser, depth: number): string {
+  if (depth > MAX_DEPTH) p.fail(`nesting deeper than ${MAX_DEPTH} levels`);
+  const t = p.text;
+  switch (t[p.pos]) {
+    case '{': {
+      p.pos++;
+      p.skipSpace();
+      if (t[p.pos] === '}') {
+        p.pos++;
+        return '{}';
+      }
+      // [decoded key, canonical key text, canonical value] per member
+      const members: [string, string, string][] = [];
+      let needsCodePointOrder = false;
+      while (true) {
+        if (t[p.pos] !== '"') p.fail(`unexpected ${p.describeHere()}, expected a string object key`);
+        const plain = plainStringAt(p);
+        const key = plain ?? p.string();
+        const keyText = plain !== undefined ? `"${plain}"` : goString(key);
+        if (!needsCodePointOrder && HIGH_CHAR.test(key)) needsCodePointOrder = true;
+        p.skipSpace();
+        if (t[p.pos] !== ':') p.fail(`unexpected ${p.describeHere()}, expected ':' after object key`);
+        p.pos++;
+        p.skipSpace();
+        members.push([key, keyText, canonicalValue(p, depth + 1)]);
+        p.skipSpace();
+        const c = t[p.pos];
+        if (c !== ',' && c !== '}') p.fail(`unexpected ${p.describeHere()}, expected ',' or '}' in object`);
+        p.pos++;
+        if (c === '}') break;
+        p.skipSpace();
+      }
+      if (members.length > 1) {
+        // A stable sort keeps repeated keys in source order; the last one wins, as in Go.
+        members.sort(needsCodePointOrder ? (a, b) => compareCodePoints(a[0], b[0]) : (a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      }
+      let out = '{';
+      for (let i = 0; i < members.length; i++) {
+        if (i + 1 < members.length && members[i + 1][0] === members[i][0]) continue;
+        out += (out.length > 1 ? ',' : '') + members[i][1] + ':' + members[i][2];
+      }
+      return out + '}';
+    }
+    case '[': {
+      p.pos++;
+      p.skipSpace();
+      if (t[p.pos] === ']') {
+        p.pos++;
+        return '[]';
+      }
+      let out = '[';
+      while (true) {
+        out += canonicalValue(p, depth + 1);
+        p.skipSpace();
+        const c = t[p.pos];
+        if (c !== ',' && c !== ']') p.fail(`unexpected ${p.describeHere()}, expected ',' or ']' in array`);
+        p.pos++;
+        if (c === ']') return out + ']';
+        out += ',';
+        p.skipSpace();
+      }
+    }
+    case '"': {
+      const plain = plainStringAt(p);
+      return plain !== undefined ? `"${plain}"` : goString(p.string());
+    }
+    case 't':
+      return String(p.literal('true', true));
+    case 'f':
+      return String(p.literal('false', false));
+    case 'n':
+      return String(p.literal('null', null));
+    default: {
+      const c = t[p.pos];
+      if (c === '-' || (c >= '0' && c <= '9')) return p.number().text;
+      return p.fail(`unexpected ${p.describeHere()}, expected a JSON value`);
+    }
+  }
 }
 
 /** Orders strings by Unicode code point, which is the byte order of their UTF-8 (Go's sort.Strings). */

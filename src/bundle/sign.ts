@@ -6,7 +6,7 @@ import * as crypto from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { parseDocument } from 'yaml';
 import { BundleError, type Problem } from './errors';
-import { canonicalJSON, parseRawJSON } from './json';
+import { canonicalJSON, canonicalizeJSONText } from './json';
 import { baseName, globMatch, goList } from './paths';
 import type { BundleFile } from './read';
 
@@ -98,7 +98,7 @@ function canonicalText(path: string, content: Buffer): string {
     return canonicalJSON(doc.toJS() ?? {});
   }
   try {
-    return canonicalJSON(parseRawJSON(text));
+    return canonicalizeJSONText(text);
   } catch (e) {
     throw new Error(`${path}: ${(e as Error).message}`);
   }
