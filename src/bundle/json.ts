@@ -340,6 +340,8 @@ export function canonicalizeJSONText(text: string): string {
   return out;
 }
 
+// Raw control characters are invalid inside JSON strings, so the pattern has to name them.
+// eslint-disable-next-line no-control-regex
 const PLAIN_STRING_BODY = /^[^"\\\u0000-\u001f\u2028\u2029]*$/;
 
 /** The body of the string literal at the position when it needs no decoding or escaping; consumed. */
