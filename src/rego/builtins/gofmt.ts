@@ -504,7 +504,13 @@ export function formatFloat(v: number, verb: string, prec: number): string {
   const sign = neg ? '-' : '';
   const lower = verb.toLowerCase();
   if (lower === 'b' || lower === 'x') return sign + hexFloat(abs, verb, prec);
-  if (lower === 'f') return sign + fixed(abs, prec < 0 ? shortestDigits(abs).decimals : prec);
+  if (lower === 'f') {
+    if (prec < 0) {
+      const digs = shortestDigits(abs);
+      return sign + fixedFromDigits(digs, digs.decimals);
+    }
+    return sign + fixed(abs, prec);
+  }
 
   // Decimal digits and the position of the decimal point: value = 0.d1d2d3... * 10^dp.
   let digs: { d: string; dp: number };
@@ -542,14 +548,52 @@ function shortestDigits(abs: number): { d: string; dp: number; decimals: number 
   return { d, dp, decimals: Math.max(d.length - dp, 0) };
 }
 
+/** The exact decimal expansion of a finite positive double: value = 0.d × 10^dp. */
+function exactDigits(abs: number): { d: string; dp: number } {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, abs);
+  const bits = view.getBigUint64(0);
+  let exp = Number((bits >> 52n) & 0x7ffn);
+  let mant = bits & ((1n << 52n) - 1n);
+  if (exp === 0) exp = 1;
+  else mant |= 1n << 52n;
+  exp -= 1075;
+  let digits: string;
+  let dp: number;
+  if (exp >= 0) {
+    digits = (mant << BigInt(exp)).toString();
+    dp = digits.length;
+  } else {
+    // mant / 2^k = mant × 5^k / 10^k
+    digits = (mant * 5n ** BigInt(-exp)).toString();
+    dp = digits.length + exp;
+  }
+  const lead = digits.length - digits.replace(/^0+/, '').length;
+  return { d: digits.slice(lead).replace(/0+$/, '') || '0', dp: dp - lead };
+}
+
+/** Keeps the first `keep` digits, rounding the exact value half to even, as strconv does. */
+function roundDigits(digs: { d: string; dp: number }, keep: number): { d: string; dp: number } {
+  const { d, dp } = digs;
+  if (keep >= d.length) return digs;
+  if (keep < 0) return { d: '0', dp: dp - keep };
+  const first = d[keep];
+  const rest = d.slice(keep + 1);
+  const prevOdd = keep > 0 && (d.charCodeAt(keep - 1) - 48) % 2 === 1;
+  const up = first > '5' || (first === '5' && (/[1-9]/.test(rest) || prevOdd));
+  let kept = d.slice(0, keep);
+  if (!up) return { d: kept || '0', dp: kept ? dp : dp - keep };
+  let k = kept.length - 1;
+  while (k >= 0 && kept[k] === '9') k--;
+  if (k < 0) return { d: '1', dp: dp + 1 };
+  kept = kept.slice(0, k) + String.fromCharCode(kept.charCodeAt(k) + 1);
+  return { d: kept, dp };
+}
+
 function roundedDigits(abs: number, significant: number): { d: string; dp: number } {
   if (abs === 0) return { d: '0'.repeat(significant), dp: 1 };
-  if (significant <= 100) {
-    const [mant, e] = abs.toExponential(significant - 1).split('e');
-    return { d: mant.replace('.', ''), dp: Number(e) + 1 };
-  }
-  const s = shortestDigits(abs);
-  return { d: s.d.padEnd(significant, '0'), dp: s.dp };
+  const r = roundDigits(exactDigits(abs), significant);
+  return { d: r.d.padEnd(significant, '0'), dp: r.dp };
 }
 
 function expForm(digs: { d: string; dp: number }, decimals: number, verb: string): string {
@@ -578,12 +622,11 @@ function fixedFromDigits(digs: { d: string; dp: number }, decimals: number): str
 }
 
 function fixed(abs: number, decimals: number): string {
-  if (abs < 1e21 && decimals <= 100) return abs.toFixed(decimals);
-  if (abs >= 1e21) {
-    const intPart = BigInt(abs).toString();
-    return decimals > 0 ? intPart + '.' + '0'.repeat(decimals) : intPart;
-  }
-  return abs.toFixed(100) + '0'.repeat(decimals - 100);
+  if (abs === 0) return decimals > 0 ? '0.' + '0'.repeat(decimals) : '0';
+  const exact = exactDigits(abs);
+  const r = roundDigits(exact, exact.dp + decimals);
+  if (r.d === '0') return decimals > 0 ? '0.' + '0'.repeat(decimals) : '0';
+  return fixedFromDigits(r, decimals);
 }
 
 /** %x on a float: hexadecimal mantissa and binary exponent, as "0x1.8p+01". */
