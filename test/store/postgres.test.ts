@@ -68,9 +68,9 @@ if (!url) {
       const store = openPostgresStore(url, { schema });
       await store.init();
       try {
-        const writer = join(__dirname, 'fixtures', 'pg-writer.ts');
+        const writer = join(__dirname, 'fixtures', 'writer.ts');
         const outputs = await Promise.all(
-          [0, 1, 2].map(() => run(process.execPath, ['--import', 'tsx', writer, url, schema, 'multi', '400'], { timeout: 60_000 })),
+          [0, 1, 2].map(() => run(process.execPath, ['--import', 'tsx', writer, `${url}#${schema}`, 'multi', '400'], { timeout: 60_000 })),
         );
         assert.deepEqual(outputs.map((o) => o.stdout.trim()), ['done 400', 'done 400', 'done 400']);
         assert.deepEqual(await verifyChain(store, 'multi'), { valid: true, records: 1200 });

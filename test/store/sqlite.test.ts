@@ -3,11 +3,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store/sqlite';
 import { loadMigrations, migrationsDir } from '../../src/store/migrations';
 import { verifyChain } from '../../src/audit/chain';
 import { decision, storeContract } from './contract';
+
+const run = promisify(execFile);
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'arbiter-sqlite-'));
@@ -79,6 +83,27 @@ describe('SQLite store specifics', () => {
       assert.deepEqual(await verifyChain(store, 'mem'), { valid: true, records: 2 });
     } finally {
       await store.close();
+    }
+  });
+
+  it('keeps one gapless, verifiable chain with writers in several processes on one file', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'shared.db');
+    const store = openSqliteStore(file);
+    try {
+      await store.init();
+      const writer = join(__dirname, 'fixtures', 'writer.ts');
+      const outputs = await Promise.all(
+        [0, 1, 2].map(() => run(process.execPath, ['--import', 'tsx', writer, file, 'multi', '300'], { timeout: 60_000 })),
+      );
+      assert.deepEqual(outputs.map((o) => o.stdout.trim()), ['done 300', 'done 300', 'done 300']);
+      assert.deepEqual(await verifyChain(store, 'multi'), { valid: true, records: 900 });
+      const writers = new Set<string>();
+      for await (const r of store.iterateDecisions('multi')) writers.add(r.principal);
+      assert.equal(writers.size, 3);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
