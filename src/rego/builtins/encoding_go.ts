@@ -120,8 +120,11 @@ export function pemDecode(text: string): { block: PemBlock; rest: string } | und
     const type = typeLine.slice(PEM_BEGIN.length, typeLine.length - PEM_DASHES.length);
     const body = rest.slice(lineEnd + 1);
     const endMarker = '\n' + PEM_END + type + PEM_DASHES;
-    const endAt = body.startsWith(PEM_END + type + PEM_DASHES) ? -1 : body.indexOf(endMarker);
-    if (endAt < 0 && !body.startsWith(PEM_END + type + PEM_DASHES)) {
+    const emptyBlock = body.startsWith(PEM_END);
+    const endAt = emptyBlock ? -1 : body.indexOf('\n' + PEM_END);
+    // Without any end line further on, no later block can be complete either.
+    if (!emptyBlock && endAt < 0) return undefined;
+    if (!(emptyBlock ? body : body.slice(endAt + 1)).startsWith(PEM_END + type + PEM_DASHES)) {
       rest = body;
       continue;
     }
