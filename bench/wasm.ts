@@ -3,8 +3,10 @@
 // policy.wat that stands in for its `opa build -t wasm` output). Input: a ~1 KB Deployment plus
 // the `user` the policy reads.
 //
-//   npx tsx bench/wasm.ts [--iterations 20000] [--concurrency 32]
+//   npx tsx bench/wasm.ts [--iterations 20000] [--concurrency 32] [--rounds 3]
 //
+// Each row is measured `rounds` times and the round with the highest throughput is kept, which
+// filters out the rounds where other processes took the CPU.
 // Rows: in-thread evaluate() (the time the event loop is blocked per decision), the worker path
 // evaluateIsolated() one at a time (latency) and with `concurrency` in flight (throughput), and
 // the Rego engine's evaluate(). Prints a Markdown table for docs/performance.md.
@@ -19,6 +21,7 @@ function arg(name: string, fallback: string): string {
 
 const iterations = Number(arg('iterations', '20000'));
 const concurrency = Number(arg('concurrency', '32'));
+const rounds = Number(arg('rounds', '3'));
 
 const input = {
   user: 'bob',
@@ -65,14 +68,17 @@ function percentile(sorted: number[], p: number): number {
 
 function summarise(path: string, entrypoint: string, times: number[], totalMs: number): void {
   times.sort((a, b) => a - b);
-  rows.push({
+  const row: Row = {
     path,
     entrypoint,
     p50: percentile(times, 0.5),
     p99: percentile(times, 0.99),
     max: times[times.length - 1],
     perSecond: (times.length / totalMs) * 1000,
-  });
+  };
+  const previous = rows.findIndex((r) => r.path === path && r.entrypoint === entrypoint);
+  if (previous < 0) rows.push(row);
+  else if (rows[previous].perSecond < row.perSecond) rows[previous] = row;
 }
 
 function timeSync(path: string, entrypoint: string, run: () => unknown): void {
@@ -106,6 +112,19 @@ async function timeIsolated(policy: WasmPolicy, entrypoint: string, inFlight: nu
 }
 
 async function main(): Promise<void> {
+  for (let round = 0; round < rounds; round++) await measureAll();
+  console.log(`iterations ${iterations}, best of ${rounds} rounds, node ${process.version}\n`);
+  console.log('| path | entrypoint | p50 µs | p99 µs | max µs | decisions/s |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: |');
+  for (const r of rows) {
+    console.log(`| ${r.path} | ${r.entrypoint} | ${micro(r.p50)} | ${micro(r.p99)} | ${micro(r.max)} | ${Math.round(r.perSecond)} |`);
+  }
+  if (regoNote) console.log(`\n${regoNote}`);
+}
+
+let regoNote = '';
+
+async function measureAll(): Promise<void> {
   const entrypoints = ['example/allow', 'example/greeting'];
   for (const abiMinor of [2, 1] as const) {
     const policy = await loadWasmModule(await buildFixtureWasm({ abiMinor }), FIXTURE_DATA);
@@ -119,7 +138,6 @@ async function main(): Promise<void> {
   }
   await isolated.close();
 
-  let regoNote = '';
   try {
     const rego = compileModules([{ file: 'policy.rego', source: FIXTURE_REGO }]);
     const data = fromJSON(FIXTURE_DATA);
@@ -129,14 +147,6 @@ async function main(): Promise<void> {
   } catch (e) {
     regoNote = `Rego engine: not measured (${(e as Error).message.split('\n')[0]})`;
   }
-
-  console.log(`iterations ${iterations}, node ${process.version}\n`);
-  console.log('| path | entrypoint | p50 µs | p99 µs | max µs | decisions/s |');
-  console.log('| --- | --- | ---: | ---: | ---: | ---: |');
-  for (const r of rows) {
-    console.log(`| ${r.path} | ${r.entrypoint} | ${micro(r.p50)} | ${micro(r.p99)} | ${micro(r.max)} | ${Math.round(r.perSecond)} |`);
-  }
-  if (regoNote) console.log(`\n${regoNote}`);
 }
 
 void main();
