@@ -1,7 +1,7 @@
 // The `.manifest` file: parsed, type-checked field by field, defaults applied as OPA does
 // (roots default to [""], meaning the bundle owns all of data; roots trimmed of '/').
 
-import { JSONSyntaxError, parseRawJSON, toPlainJSON } from './json';
+import { JSONSyntaxError, parseRawJSON } from './json';
 import type { Problem } from './errors';
 import { normalizeRoot } from './paths';
 
@@ -31,10 +31,17 @@ export function parseManifest(file: string, text: string, problems: Problem[]): 
   const manifest = defaultManifest();
   let raw: unknown;
   try {
-    raw = toPlainJSON(parseRawJSON(text));
-  } catch (e) {
-    if (!(e instanceof JSONSyntaxError)) throw e;
-    problems.push({ file, row: e.row, col: e.col, message: `bundle load failed on manifest decode: ${e.message}`, code: 'bundle_error' });
+    // Plain numbers (no bigint): the manifest is stored as JSON with each version.
+    raw = JSON.parse(text);
+  } catch (parseError) {
+    // The positional parser locates the error.
+    try {
+      parseRawJSON(text);
+      problems.push({ file, message: `bundle load failed on manifest decode: ${(parseError as Error).message}`, code: 'bundle_error' });
+    } catch (e) {
+      if (!(e instanceof JSONSyntaxError)) throw e;
+      problems.push({ file, row: e.row, col: e.col, message: `bundle load failed on manifest decode: ${e.message}`, code: 'bundle_error' });
+    }
     return manifest;
   }
   const bad = (message: string) => problems.push({ file, message: `bundle load failed on manifest decode: ${message}`, code: 'bundle_error' });

@@ -170,3 +170,11 @@ test('"__proto__" keys in data are plain members, not prototypes', async () => {
   assert.deepEqual(Object.keys(b.data).sort(), ['__proto__', 'a']);
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
 });
+
+test('manifest metadata is plain JSON (numbers, never bigint), so it can be stored as JSON', async () => {
+  const b = await readBundle(await writeBundle([file('.manifest', '{"metadata": {"build": 12345678901234567890, "ok": true}}')]));
+  assert.equal(typeof b.manifest.metadata?.build, 'number');
+  assert.doesNotThrow(() => JSON.stringify(b.manifest));
+  const problems = await problemsOf(await writeBundle([file('.manifest', '{"roots": [\n  "a",\n]}')]));
+  assert.deepEqual(problems.map((p) => [p.file, p.row, p.col]), [['.manifest', 3, 1]]);
+});
