@@ -593,6 +593,59 @@ export function certificateJSON(der: Buffer): Json {
   return base;
 }
 
+/** An ASN.1 value as Go's asn1.Unmarshal into `any` gives it, then encoding/json writes it. */
+function anyValue(el: Der): unknown {
+  if (el.cls !== UNIVERSAL) return undefined;
+  switch (el.tag) {
+    case T_BOOLEAN:
+      return el.content[0] !== 0;
+    case T_INTEGER:
+      return num(integer(el));
+    case T_OCTET_STRING:
+      return el.content.toString('base64');
+    case T_OID:
+      return oidArcs(el);
+    case 12:
+    case 19:
+    case 20:
+    case 22:
+    case 26:
+    case 30:
+      return derString(el);
+    case T_UTC_TIME:
+    case 24:
+      return derTime(el);
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * A CSR attribute as pkix.AttributeTypeAndValueSET (a SET of SEQUENCEs of type/value pairs).
+ * Go drops attributes of any other shape (challengePassword, unstructuredName), and so does this.
+ */
+function attributeJSON(type: Der, values: Der | undefined): Json | undefined {
+  try {
+    if (!values || values.tag !== 17) return undefined;
+    const sets: Json[][] = [];
+    for (const seq of children(values)) {
+      if (seq.tag !== T_SEQUENCE) return undefined;
+      const pairs: Json[] = [];
+      for (const pair of children(seq)) {
+        const parts = children(pair);
+        if (pair.tag !== T_SEQUENCE || parts.length !== 2 || parts[0].tag !== T_OID) return undefined;
+        const value = anyValue(parts[1]);
+        if (value === undefined) return undefined;
+        pairs.push({ Type: oidArcs(parts[0]), Value: value });
+      }
+      sets.push(pairs);
+    }
+    return { Type: oidArcs(type), Value: sets };
+  } catch {
+    return undefined;
+  }
+}
+
 /** x509.CertificateRequest as JSON. */
 export function certificateRequestJSON(der: Buffer): Json {
   const { el: csr, next } = readDer(der);
@@ -600,10 +653,13 @@ export function certificateRequestJSON(der: Buffer): Json {
   const [info, sigAlg, sigValue] = children(expect(csr, T_SEQUENCE, 'certificate request'));
   const [versionEl, subject, spki, attrs] = children(expect(info, T_SEQUENCE, 'certificate request'));
   let exts: Der[] = [];
+  const attributes: Json[] = [];
   if (attrs && attrs.cls === CONTEXT && attrs.tag === 0) {
     for (const attr of children(attrs)) {
       const [type, values] = children(attr);
       if (oidString(type) === '1.2.840.113549.1.9.14') exts = children(children(values)[0]);
+      const parsed = attributeJSON(type, values);
+      if (parsed) attributes.push(parsed);
     }
   }
   const parsed = parseExtensions(exts);
@@ -619,7 +675,7 @@ export function certificateRequestJSON(der: Buffer): Json {
     PublicKeyAlgorithm: PUBLIC_KEY_ALGORITHMS[spkiAlg] ?? 0,
     PublicKey: publicKeyJSON(spki.raw),
     Subject: parseName(subject),
-    Attributes: null,
+    Attributes: attributes.length ? attributes : null,
     Extensions: parsed.list.length ? parsed.list : null,
     ExtraExtensions: null,
     ...sanFields(parsed.names),

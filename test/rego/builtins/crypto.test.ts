@@ -142,3 +142,11 @@ test('chains signed with SHA-1 do not verify, as in Go', () => {
   assert.equal(sha1Leaf.SignatureAlgorithm, 9, 'ECDSAWithSHA1');
   assert.deepEqual(call('crypto.x509.parse_and_verify_certificates', chain), [false, []]);
 });
+
+test('CSR attributes follow Go: extension requests as type/value sets', () => {
+  const req = call('crypto.x509.parse_certificate_request', csr);
+  const ext = req.Attributes.find((a: any) => a.Type.join('.') === '1.2.840.113549.1.9.14');
+  assert.ok(ext, 'extensionRequest attribute');
+  const san = ext.Value[0].find((p: any) => p.Type.join('.') === '2.5.29.17');
+  assert.equal(san.Value, req.Extensions.find((e: any) => e.Id.join('.') === '2.5.29.17').Value);
+});
