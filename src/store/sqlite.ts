@@ -104,6 +104,15 @@ class SqliteStore implements Store {
     if (this.db.open) this.db.close();
   }
 
+  /**
+   * The writer thread, replaced by a new one if it died (a crash of the thread fails the commits
+   * it had in hand; the next ones go to its successor). Undefined in inline mode.
+   */
+  private liveWriter(): WriterThread | undefined {
+    if (this.writer?.failed) this.writer = new WriterThread(this.file);
+    return this.writer;
+  }
+
   private readonly statements = new Map<string, Database.Statement>();
 
   private stmt(sql: string): Database.Statement {
@@ -281,7 +290,8 @@ class SqliteStore implements Store {
   async appendDecisions(records: DecisionRecord[]): Promise<{ inserted: number; duplicates: number }> {
     for (const r of records) checkRecord(r);
     if (records.length === 0) return { inserted: 0, duplicates: 0 };
-    if (this.writer) return this.writer.call({ op: 'append', records });
+    const writer = this.liveWriter();
+    if (writer) return writer.call({ op: 'append', records });
     return this.auditLog.append(records);
   }
 
@@ -357,7 +367,7 @@ class SqliteStore implements Store {
   async pruneDecisions(olderThan: string, opts: { batchSize?: number } = {}): Promise<number> {
     const cutoff = timestampMicros(olderThan);
     const batch = opts.batchSize ?? DEFAULT_PRUNE_BATCH;
-    const writer = this.writer;
+    const writer = this.liveWriter();
     const tenants = writer ? await writer.call<string[]>({ op: 'tenants' }) : this.auditLog.tenants();
     let removed = 0;
     for (const tenant of tenants) {
@@ -449,6 +459,10 @@ class WriterThread {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
   private failure: Error | undefined;
+
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
 
   constructor(file: string) {
     const entry = join(__dirname, `sqlite-writer-thread${extname(__filename)}`);

@@ -107,6 +107,22 @@ describe('SQLite store specifics', () => {
     }
   });
 
+  it('replaces a writer thread that died and keeps the chain intact', async () => {
+    const dir = tempDir();
+    const store = openSqliteStore(join(dir, 'a.db'));
+    try {
+      await store.init();
+      await store.appendDecisions([decision('restart')]);
+      const writer = (store as unknown as { writer: { worker: { terminate(): Promise<number> } } }).writer;
+      await writer.worker.terminate();
+      await store.appendDecisions([decision('restart'), decision('restart')]);
+      assert.deepEqual(await verifyChain(store, 'restart'), { valid: true, records: 3 });
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to work before init', async () => {
     const dir = tempDir();
     const store = openSqliteStore(join(dir, 'a.db'));
