@@ -51,8 +51,15 @@ async function verify(source: string, opts: VerifyOptions): Promise<number> {
     return report(e.errors.map((x) => ({ file: x.location?.file, row: x.location?.row, col: x.location?.col, message: `${x.code}: ${x.message}` })));
   }
 
-  log('running tests');
-  const results = runRegoTests(policy, bundle.data, { filter, timeoutMs });
+  let lastReport = Date.now();
+  const onResult = (_r: RegoTestResult, done: number, total: number) => {
+    if (done === 1) log(`running ${total} tests`);
+    else if (Date.now() - lastReport >= 1000 && done < total) {
+      lastReport = Date.now();
+      log(`ran ${done}/${total} tests`);
+    }
+  };
+  const results = runRegoTests(policy, bundle.data, { filter, timeoutMs, onResult });
   printResults(results, bundle);
   return results.some((r) => !r.passed && !r.skipped) ? 1 : 0;
 }

@@ -30,6 +30,8 @@ export interface RegoTestOptions {
   /** Per-test evaluation deadline; `opa test` defaults to 5s. */
   timeoutMs?: number;
   strictBuiltinErrors?: boolean;
+  /** Called after each test (for progress output): the result, how many ran, how many there are. */
+  onResult?: (result: RegoTestResult, done: number, total: number) => void;
 }
 
 const TEST_PREFIX = 'test_';
@@ -38,37 +40,53 @@ const TODO_PREFIX = 'todo_test_';
 /** Runs the policy's tests against `data` (JSON data or a Value); results in rule-name order. */
 export function runRegoTests(policy: TestablePolicy, data: unknown = {}, options: RegoTestOptions = {}): RegoTestResult[] {
   const dataValue = fromJSON(data);
+  const tests = selectTests(policy.ruleNames(), options.filter);
   const results: RegoTestResult[] = [];
-  const names = [...new Set(policy.ruleNames())].sort();
-  for (const name of names) {
+  for (const t of tests) {
+    const result = t.todo ? { name: t.name, package: t.package, passed: false, skipped: true, duration_ns: 0 } : runOne(policy, t, dataValue, options);
+    results.push(result);
+    options.onResult?.(result, results.length, tests.length);
+  }
+  return results;
+}
+
+interface SelectedTest {
+  name: string;
+  package: string;
+  path: string;
+  todo: boolean;
+}
+
+function selectTests(ruleNames: string[], filter: RegExp | undefined): SelectedTest[] {
+  const out: SelectedTest[] = [];
+  for (const name of [...new Set(ruleNames)].sort()) {
     const segments = refSegments(name);
     if (segments === undefined || segments.length < 2) continue;
     const rule = segments[segments.length - 1];
-    const isTodo = rule.startsWith(TODO_PREFIX);
-    if (!isTodo && !rule.startsWith(TEST_PREFIX)) continue;
-    if (options.filter && !options.filter.test(name)) continue;
-    const pkg = name.slice(0, name.length - ruleSuffixLength(name, rule));
-    if (isTodo) {
-      results.push({ name, package: pkg, passed: false, skipped: true, duration_ns: 0 });
-      continue;
-    }
-    const started = process.hrtime.bigint();
-    let passed = false;
-    let error: string | undefined;
-    try {
-      const value = policy.evaluate(segments.join('/'), {
-        data: dataValue,
-        timeoutMs: options.timeoutMs ?? 5000,
-        strictBuiltinErrors: options.strictBuiltinErrors ?? false,
-      });
-      passed = value === true;
-    } catch (e) {
-      error = describeError(e);
-    }
-    const duration_ns = Number(process.hrtime.bigint() - started);
-    results.push(error === undefined ? { name, package: pkg, passed, duration_ns } : { name, package: pkg, passed: false, error, duration_ns });
+    const todo = rule.startsWith(TODO_PREFIX);
+    if (!todo && !rule.startsWith(TEST_PREFIX)) continue;
+    if (filter && !filter.test(name)) continue;
+    out.push({ name, package: name.slice(0, name.length - ruleSuffixLength(name, rule)), path: segments.join('/'), todo });
   }
-  return results;
+  return out;
+}
+
+function runOne(policy: TestablePolicy, t: SelectedTest, data: Value, options: RegoTestOptions): RegoTestResult {
+  const started = performance.now();
+  let passed = false;
+  let error: string | undefined;
+  try {
+    const value = policy.evaluate(t.path, {
+      data,
+      timeoutMs: options.timeoutMs ?? 5000,
+      strictBuiltinErrors: options.strictBuiltinErrors ?? false,
+    });
+    passed = value === true;
+  } catch (e) {
+    error = describeError(e);
+  }
+  const duration_ns = Math.max(1, Math.round((performance.now() - started) * 1e6));
+  return error === undefined ? { name: t.name, package: t.package, passed, duration_ns } : { name: t.name, package: t.package, passed: false, error, duration_ns };
 }
 
 function describeError(e: unknown): string {

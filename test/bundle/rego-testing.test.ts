@@ -72,3 +72,10 @@ test('rule names with quoted segments map to evaluation paths', () => {
   assert.equal(refSegments('input.x'), undefined);
   assert.equal(refSegments('data.a[1]'), undefined);
 });
+
+test('onResult reports each test as it finishes, with the count done and the total', () => {
+  const seen: string[] = [];
+  const results = runRegoTests(policy, { admins: [] }, { onResult: (r, done, total) => seen.push(`${done}/${total} ${r.name}`) });
+  assert.equal(seen.length, results.length);
+  assert.deepEqual(seen, results.map((r, i) => `${i + 1}/${results.length} ${r.name}`));
+});
