@@ -405,6 +405,7 @@ const HANDLED_EXTENSIONS = new Set([
   '2.5.29.35',
   '2.5.29.31',
   '2.5.29.32',
+  '2.5.29.30',
   '1.3.6.1.5.5.7.1.1',
 ]);
 
@@ -487,6 +488,9 @@ function parseExtensions(exts: Der[]): ParsedExtensions {
           f.CRLDistributionPoints = [...((f.CRLDistributionPoints as string[] | undefined) ?? []), ...gn.uri];
         }
         break;
+      case '2.5.29.30':
+        nameConstraints(v, critical, f);
+        break;
       case '2.5.29.32': {
         const ids = children(v).map((pi) => children(pi)[0]);
         f.PolicyIdentifiers = ids.map(oidArcs);
@@ -499,6 +503,30 @@ function parseExtensions(exts: Der[]): ParsedExtensions {
   if (unknownExtKeyUsage.length) f.UnknownExtKeyUsage = unknownExtKeyUsage;
   if (unhandledCritical.length) f.UnhandledCriticalExtensions = unhandledCritical;
   return { list, fields: f, names };
+}
+
+/** Name constraints as Go spreads them over its Permitted... and Excluded... fields. */
+function nameConstraints(v: Der, critical: boolean, f: Json): void {
+  f.PermittedDNSDomainsCritical = critical;
+  for (const subtrees of children(v)) {
+    if (subtrees.cls !== CONTEXT || subtrees.tag > 1) continue;
+    const prefix = subtrees.tag === 0 ? 'Permitted' : 'Excluded';
+    const add = (field: string, value: unknown): void => {
+      f[prefix + field] = [...((f[prefix + field] as unknown[] | undefined) ?? []), value];
+    };
+    for (const subtree of children(subtrees)) {
+      const base = children(subtree)[0];
+      if (!base || base.cls !== CONTEXT) continue;
+      const text = base.content.toString('latin1');
+      if (base.tag === 2) add('DNSDomains', text);
+      else if (base.tag === 1) add('EmailAddresses', text);
+      else if (base.tag === 6) add('URIDomains', text);
+      else if (base.tag === 7) {
+        const half = base.content.length / 2;
+        add('IPRanges', { IP: ipString(base.content.subarray(0, half)), Mask: base.content.subarray(half).toString('base64') });
+      }
+    }
+  }
 }
 
 function sanFields(n: GeneralNames): Json {

@@ -150,3 +150,14 @@ test('CSR attributes follow Go: extension requests as type/value sets', () => {
   const san = ext.Value[0].find((p: any) => p.Type.join('.') === '2.5.29.17');
   assert.equal(san.Value, req.Extensions.find((e: any) => e.Id.join('.') === '2.5.29.17').Value);
 });
+
+test('name constraints are spread over the Permitted/Excluded fields', () => {
+  const [ca] = call('crypto.x509.parse_certificates', fixture('constrained-ca.pem'));
+  assert.equal(ca.PermittedDNSDomainsCritical, true);
+  assert.deepEqual(ca.PermittedDNSDomains, ['.arbiter.test']);
+  assert.deepEqual(ca.PermittedIPRanges, [{ IP: '10.0.0.0', Mask: Buffer.from([255, 0, 0, 0]).toString('base64') }]);
+  assert.deepEqual(ca.ExcludedEmailAddresses, ['bad.test']);
+  assert.deepEqual(ca.ExcludedURIDomains, ['.evil.test']);
+  assert.equal(ca.ExcludedDNSDomains, null);
+  assert.equal(ca.UnhandledCriticalExtensions, null);
+});
