@@ -167,3 +167,28 @@ test('canonical hashing escapes like Go: <>& kept, U+2028 escaped, keys in code 
   const canonical = '{"s":"<a&b>\\u2028","\uFFFD":2,"\u{1F600}":1}';
   assert.equal(fileDigest('data.json', Buffer.from(text)), crypto.createHash('sha256').update(canonical).digest('hex'));
 });
+
+test('every algorithm OPA accepts signs and verifies: RS/PS/ES 256-512 and HS with a shared secret', () => {
+  const p384 = crypto.generateKeyPairSync('ec', { namedCurve: 'P-384' });
+  const p521 = crypto.generateKeyPairSync('ec', { namedCurve: 'P-521' });
+  const cases: [string, string, string][] = [
+    ['RS384', pem(rsa.privateKey, 'pkcs8'), pem(rsa.publicKey, 'spki')],
+    ['RS512', pem(rsa.privateKey, 'pkcs8'), pem(rsa.publicKey, 'spki')],
+    ['PS256', pem(rsa.privateKey, 'pkcs8'), pem(rsa.publicKey, 'spki')],
+    ['PS512', pem(rsa.privateKey, 'pkcs8'), pem(rsa.publicKey, 'spki')],
+    ['ES384', pem(p384.privateKey, 'pkcs8'), pem(p384.publicKey, 'spki')],
+    ['ES512', pem(p521.privateKey, 'pkcs8'), pem(p521.publicKey, 'spki')],
+    ['HS512', 'a-shared-secret-of-some-length', 'a-shared-secret-of-some-length'],
+  ];
+  for (const [algorithm, privateKeyPem, key] of cases) {
+    const signed = signBundleFiles(bundleFiles(), { kid: 'k', algorithm: algorithm as 'RS384', privateKeyPem });
+    assert.equal(decodeJWS(signed[0].content).header.alg, algorithm);
+    assert.doesNotThrow(() => verifyBundleSignature(signed, { k: { key, algorithm } }), algorithm);
+    // Verification uses the configured algorithm, as OPA does, not the one in the header.
+    const other = algorithm === 'HS512' ? 'HS256' : algorithm.startsWith('ES') ? 'ES256' : 'RS256';
+    assert.throws(() => verifyBundleSignature(signed, { k: { key, algorithm: other } }), /failed to (verify|match)/, `${algorithm} as ${other}`);
+  }
+  // The algorithm follows the key when not given.
+  const es384 = signBundleFiles(bundleFiles(), { kid: 'k', privateKeyPem: pem(p384.privateKey, 'pkcs8') });
+  assert.equal(decodeJWS(es384[0].content).header.alg, 'ES384');
+});
