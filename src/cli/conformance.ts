@@ -57,7 +57,8 @@ function canonical(row: Record<string, unknown>, sortArrays: boolean): string {
   const keys = Object.keys(row).sort();
   const obj: Record<string, unknown> = {};
   for (const k of keys) {
-    let v = row[k] as Value;
+    // Sorting happens on the JSON form (a set has become an array by then), as OPA's runner does.
+    let v = fromJSON(toJSON(row[k] as Value));
     if (sortArrays && Array.isArray(v)) v = [...v].sort(compare);
     obj[k] = toJSON(v);
   }

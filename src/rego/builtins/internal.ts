@@ -43,6 +43,8 @@ register(
     result: 'object<string, any>',
     nondeterministic: true,
     impl: (_args, ctx) => {
+      // Without runtime information (no environment given), OPA returns an empty object.
+      if (Object.keys(ctx.env).length === 0) return new RObject();
       const env = new RObject();
       for (const [k, v] of Object.entries(ctx.env)) if (v !== undefined) env.set(k, v);
       return RObject.fromEntries([

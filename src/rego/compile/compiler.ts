@@ -317,11 +317,13 @@ function visitRuleIR(def: RuleDef, fn: (path: string[]) => void): void {
       case 'ref': {
         if (t.head.k === 'data') {
           const path: string[] = [];
+          let baseOnly = false;
           for (const p of t.path) {
+            if (p.k === 'const' && typeof p.v !== 'string') baseOnly = true; // no rule has a non-string key
             if (p.k !== 'const' || typeof p.v !== 'string') break;
             path.push(p.v);
           }
-          fn(path);
+          if (!baseOnly) fn(path);
         } else visit(t.head);
         t.path.forEach(visit);
         return;

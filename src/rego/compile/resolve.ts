@@ -445,7 +445,8 @@ function collectExprVars(lit: Literal, out: Term[]): void {
       collectVars(e.domain, out);
       break;
   }
-  for (const w of lit.with) collectVars(w.value, out);
+  // A bare name as a with value is a function (or a variable bound elsewhere): not a new local.
+  for (const w of lit.with) if (w.value.type !== 'var') collectVars(w.value, out);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -487,7 +488,11 @@ function analyze(t: IR, acc: Needs, pattern: boolean): void {
       for (const s of t.captured) acc.needs.add(s);
       return;
     case 'call': {
-      t.args.forEach((a, i) => analyze(a, acc, t.outArg && i === t.args.length - 1));
+      // Arguments are evaluated binding ones first, so `x == xs[x]` binds x through the ref.
+      const inner: Needs = { needs: new Set(), outs: new Set() };
+      t.args.forEach((a, i) => analyze(a, inner, t.outArg && i === t.args.length - 1));
+      for (const s of inner.outs) acc.outs.add(s);
+      for (const s of inner.needs) if (!inner.outs.has(s)) acc.needs.add(s);
       return;
     }
     case 'template':

@@ -706,7 +706,13 @@ export class ClosureCompiler {
   }
 
   private callGen(t: Extract<IR, { k: 'call' }>, bound: Set<number>): Gen {
-    const args = t.args.map((a) => this.gen(a, bound));
+    // Arguments that bind variables (refs with unbound keys) are evaluated first.
+    const order = t.args.map((_a, i) => i);
+    order.sort((x, y) => Number(bindsThroughRef(t.args[y], bound)) - Number(bindsThroughRef(t.args[x], bound)));
+    const compiled = new Array<Gen>(t.args.length);
+    for (const i of order) compiled[i] = this.gen(t.args[i], bound);
+    const argOrder = order;
+    const args = argOrder.map((i) => compiled[i]);
     const n = args.length;
     const invoke = this.invoker(t);
     const relation = t.builtin?.relation === true;
@@ -724,7 +730,7 @@ export class ClosureCompiler {
           return r === undefined ? false : k(r);
         }
         return args[i](ev, f, (v) => {
-          vals[i] = v;
+          vals[argOrder[i]] = v;
           return run(i + 1);
         });
       };
@@ -804,6 +810,23 @@ export class ClosureCompiler {
   }
 }
 
+/** The term iterates a ref with an unbound key (and so binds that variable). */
+function bindsThroughRef(t: IR, bound: Set<number>): boolean {
+  switch (t.k) {
+    case 'ref':
+      return t.path.some((p) => (p.k === 'var' && !bound.has(p.slot)) || bindsThroughRef(p, bound)) || bindsThroughRef(t.head, bound);
+    case 'array':
+    case 'set':
+      return t.items.some((x) => bindsThroughRef(x, bound));
+    case 'object':
+      return t.items.some(([a, b]) => bindsThroughRef(a, bound) || bindsThroughRef(b, bound));
+    case 'call':
+      return t.args.some((x) => bindsThroughRef(x, bound));
+    default:
+      return false;
+  }
+}
+
 function firstUnbound(t: IR, bound: Set<number>): IR | null {
   if (t.k === 'var') return bound.has(t.slot) ? null : t;
   if (t.k === 'array') for (const x of t.items) {
@@ -877,8 +900,15 @@ function callBuiltinRaw(ev: Ev, decl: BuiltinDecl, args: Value[], loc: Location)
 
 function callOverride(ev: Ev, o: FnOverride, args: Value[], loc: Location): Value | undefined {
   if ('value' in o) return o.value;
-  if ('builtin' in o) return callBuiltin(ev, o.builtin, args, loc);
-  return callFunction(ev, o.func, args, loc);
+  // A replacement runs without the replacements in effect, so a mock can call the original.
+  const saved = ev.st;
+  ev.st = { ...saved, fns: null, cache: new Map() };
+  try {
+    if ('builtin' in o) return callBuiltin(ev, o.builtin, args, loc);
+    return callFunction(ev, o.func, args, loc);
+  } finally {
+    ev.st = saved;
+  }
 }
 
 function compiledOf(ev: Ev, def: RuleDef): CompiledRule {
@@ -1123,7 +1153,11 @@ class LazyData {
     const b = lookup(this.base ?? null, key);
     const ov = overrideAt(ev, [...this.node.path, key]);
     if (ov !== undefined) return ov;
-    if (!child) return b === undefined ? undefined : patchBelow(ev, b, [...this.node.path, key]);
+    if (!child) {
+      const path = [...this.node.path, key];
+      if (b === undefined) return hasOverrideBelow(ev, path) ? patchBelow(ev, new RObject(), path) : undefined;
+      return patchBelow(ev, b, path);
+    }
     if (child.hasRules || child.kind === 'function') return nodeValue(ev, child, b);
     return new LazyData(child, b) as unknown as Value;
   }
@@ -1168,7 +1202,8 @@ export function dataLookup(ev: Ev, root: DNode, keys: Value[]): Value | undefine
       const v = nodeValue(ev, node, base);
       return v === undefined ? undefined : lookupPath(patchBelow(ev, v, path), keys.slice(i));
     }
-    const key = keys[i];
+    let key = keys[i];
+    if (typeof key === 'number') key = String(key);
     if (typeof key !== 'string') return undefined;
     path.push(key);
     base = lookup(base ?? null, key);
@@ -1188,10 +1223,11 @@ export function dataLookup(ev: Ev, root: DNode, keys: Value[]): Value | undefine
   return materialize(ev, node, base);
 }
 
+/** Lookups in documents reached through data; base documents take numeric keys as strings. */
 function lookupPath(v: Value | undefined, keys: Value[]): Value | undefined {
   for (const k of keys) {
     if (v === undefined) return undefined;
-    v = lookup(v, k);
+    v = v instanceof RObject && typeof k === 'number' && v.get(k) === undefined ? v.getStr(String(k)) : lookup(v, k);
   }
   return v;
 }

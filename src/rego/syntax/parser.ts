@@ -76,7 +76,10 @@ export class Parser {
     return this.toks[this.pos++];
   }
   private isKw(k: string, t: Token = this.tok): boolean {
-    return t.kind === 'ident' && t.text === k && (RESERVED.has(k) || this.keywords.has(k));
+    if (!(t.kind === 'ident' && t.text === k && (RESERVED.has(k) || this.keywords.has(k)))) return false;
+    // A keyword directly followed by `.` is the first name of a ref (e.g. a rule `import.x := 1`).
+    const next = this.toks[(t === this.tok ? this.pos : this.toks.indexOf(t)) + 1];
+    return !(next && next.kind === 'punct' && next.text === '.' && !next.ws);
   }
   private acceptKw(k: string): boolean {
     if (this.isKw(k)) {
@@ -113,13 +116,13 @@ export class Parser {
       rules: [],
       annotations: [],
     };
-    while (this.tok.kind === 'ident' && this.tok.text === 'import') {
+    while (this.isKw('import')) {
       mod.imports.push(this.parseImport());
     }
     mod.regoVersion = this.v1 ? 1 : 0;
     while (this.tok.kind !== 'eof') {
-      if (this.tok.kind === 'ident' && this.tok.text === 'import') this.fail('unexpected import keyword: imports must come before rules');
-      if (this.tok.kind === 'ident' && this.tok.text === 'package') this.fail('unexpected package keyword');
+      if (this.isKw('import')) this.fail('unexpected import keyword: imports must come before rules');
+      if (this.isKw('package')) this.fail('unexpected package keyword');
       mod.rules.push(...this.parseRule());
     }
     return mod;
@@ -210,7 +213,7 @@ export class Parser {
     const start = this.tok;
     const loc = this.loc(start);
     let isDefault = false;
-    if (this.tok.kind === 'ident' && this.tok.text === 'default') {
+    if (this.isKw('default')) {
       this.pos++;
       isDefault = true;
     }
@@ -315,9 +318,20 @@ export class Parser {
   /** Body after a rule head: `if {..}`, `if lit`, `{..}` (v0) or none. Several `{..}{..}` are alternatives. */
   private parseRuleBodies(rule: Rule, start: Token): Literal[][] {
     if (this.acceptKw('if')) {
-      if (this.isPunct('{') && !this.looksLikeCompositeBody()) {
-        const bodies = [this.parseBlock()];
-        return bodies;
+      if (this.isPunct('{')) {
+        const save = this.pos;
+        try {
+          return [this.parseBlock()];
+        } catch (e) {
+          // `if {x: 1 | ...}`: a single literal that starts with an object or set.
+          if (!(e instanceof RegoError)) throw e;
+          this.pos = save;
+          try {
+            return [[this.parseLiteral()]];
+          } catch {
+            throw e;
+          }
+        }
       }
       const lit = this.parseLiteral();
       return [[lit]];
@@ -344,11 +358,6 @@ export class Parser {
       this.fail(`unexpected ${this.describe(this.tok)}`);
     }
     return [[]];
-  }
-
-  /** After `if`, `{` starts a body unless it is an object/set literal used as a single-literal body. */
-  private looksLikeCompositeBody(): boolean {
-    return false;
   }
 
   private parseBlock(): Literal[] {
