@@ -3,8 +3,9 @@
 // configuration table lists exactly the variables of SETTINGS (a test checks it).
 
 import { availableParallelism } from 'node:os';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 export interface Config {
   port: number;
@@ -30,6 +31,14 @@ export interface Config {
   auditRetentionSeconds: number;
   auditRetentionIntervalSeconds: number;
   logLevel: string;
+  agents: {
+    signingAlgorithm: 'RS256' | 'ES256';
+    signingScope: string;
+    staleAfterSeconds: number;
+    longPollMaxSeconds: number;
+    longPollSeconds: number;
+    maxLogBytes: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -57,6 +66,12 @@ export const SETTINGS: { name: string; default: string; description: string }[] 
   { name: 'ARBITER_BUNDLE_MAX_FILES', default: '10000', description: 'Most files in one bundle.' },
   { name: 'ARBITER_AUDIT_RETENTION', default: '90d', description: 'Decision records older than this are pruned; `0` keeps them forever.' },
   { name: 'ARBITER_AUDIT_RETENTION_INTERVAL', default: '1h', description: 'How often the pruning runs.' },
+  { name: 'ARBITER_SIGNING_ALGORITHM', default: 'RS256', description: 'Algorithm of the key Arbiter signs served bundles with (`RS256` or `ES256`); the key is generated into the data directory on first start.' },
+  { name: 'ARBITER_SIGNING_SCOPE', default: 'write', description: 'Scope written into the signatures of served bundles; agents configure the same scope.' },
+  { name: 'ARBITER_AGENT_STALE_AFTER', default: '5m', description: 'An agent not heard from for this long counts as drifted in the fleet view.' },
+  { name: 'ARBITER_LONG_POLL_MAX', default: '300s', description: 'Longest an agent\'s long-polling bundle request is held (its `wait=N` is capped to this).' },
+  { name: 'ARBITER_AGENT_LONG_POLL', default: '30s', description: 'Long-polling timeout that discovery hands to agents.' },
+  { name: 'ARBITER_AGENT_LOG_MAX_BYTES', default: '8388608', description: 'Largest decision-log chunk an agent may upload (compressed).' },
   { name: 'ARBITER_LOG_LEVEL', default: 'info', description: 'pino log level (`fatal`, `error`, `warn`, `info`, `debug`, `silent`).' },
 ];
 
@@ -140,5 +155,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditRetentionSeconds: duration('ARBITER_AUDIT_RETENTION', '90d'),
     auditRetentionIntervalSeconds: Math.max(1, duration('ARBITER_AUDIT_RETENTION_INTERVAL', '1h')),
     logLevel: str('ARBITER_LOG_LEVEL') ?? 'info',
+    agents: {
+      signingAlgorithm: signingAlgorithm(str('ARBITER_SIGNING_ALGORITHM')),
+      signingScope: str('ARBITER_SIGNING_SCOPE') ?? 'write',
+      staleAfterSeconds: Math.max(1, duration('ARBITER_AGENT_STALE_AFTER', '5m')),
+      longPollMaxSeconds: Math.max(1, duration('ARBITER_LONG_POLL_MAX', '300s')),
+      longPollSeconds: Math.max(1, duration('ARBITER_AGENT_LONG_POLL', '30s')),
+      maxLogBytes: int('ARBITER_AGENT_LOG_MAX_BYTES', 8 * 1024 * 1024, 1024),
+    },
   };
+}
+
+function signingAlgorithm(raw: string | undefined): 'RS256' | 'ES256' {
+  if (raw === undefined || raw === 'RS256' || raw === 'ES256') return raw ?? 'RS256';
+  throw new ConfigError(`ARBITER_SIGNING_ALGORITHM must be RS256 or ES256, got '${raw}'`);
+}
+
+/** The HS256 secret: from the environment, else from the data directory, else generated there. */
+export function ensureJwtSecret(config: Config): string {
+  if (config.jwt.secret) return config.jwt.secret;
+  const file = join(config.dataDir, 'jwt.secret');
+  if (!existsSync(file)) {
+    try {
+      writeFileSync(file, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+  return readFileSync(file, 'utf8').trim();
 }

@@ -4,7 +4,7 @@
 // own store connection and engine, and registry changes are relayed so every worker swaps at once.
 
 import cluster, { type Worker } from 'node:cluster';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { dirname, join } from 'node:path';
@@ -14,7 +14,9 @@ import { applyMask } from './audit/mask';
 import { AuditRecorder } from './audit/recorder';
 import { RetentionJob } from './audit/retention';
 import { buildBundleFromDir, readBundle, validateBundle, writeBundle } from './bundle';
-import { ConfigError, loadConfig, type Config } from './config';
+import { ConfigError, ensureJwtSecret, loadConfig, type Config } from './config';
+
+export { ensureJwtSecret };
 import { isAuditAck, isAuditBatch, recordBatch, RemoteRecorder } from './engine/audit-relay';
 import { DecisionService, type DecisionRecorder } from './engine/decisions';
 import { Engine } from './engine/engine';
@@ -43,20 +45,6 @@ export function openStore(config: Config): Store {
   if (!url) return openSqliteStore(join(config.dataDir, 'arbiter.db'));
   if (url.startsWith('sqlite:')) return openSqliteStore(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''));
   return openPostgresStore(url);
-}
-
-/** The HS256 secret: from the environment, else from the data directory, else generated there. */
-export function ensureJwtSecret(config: Config): string {
-  if (config.jwt.secret) return config.jwt.secret;
-  const file = join(config.dataDir, 'jwt.secret');
-  if (!existsSync(file)) {
-    try {
-      writeFileSync(file, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-  }
-  return readFileSync(file, 'utf8').trim();
 }
 
 /** Where a process's decisions are recorded: its own AuditRecorder, or the primary's through IPC. */

@@ -1,7 +1,6 @@
 // The `arbiter` command: serve, token, bundle build|push, verify.
 
 import { Command, CommanderError } from 'commander';
-import { main as serve } from '../main';
 import { registerBundleCommands } from './bundle';
 import { registerTokenCommand } from './token';
 import { registerVerifyCommand } from './verify';
@@ -13,7 +12,8 @@ export function buildProgram(): Command {
   program
     .command('serve', { isDefault: true })
     .description('run the HTTP service (configured through ARBITER_* environment variables)')
-    .action(() => serve());
+    // Loaded on use: the other commands do not need the engine.
+    .action(async () => (await import('../main')).main());
   registerTokenCommand(program);
   registerBundleCommands(program);
   registerVerifyCommand(program);

@@ -2,9 +2,8 @@
 
 import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadConfig, parseDuration } from '../config';
+import { ensureJwtSecret, loadConfig, parseDuration } from '../config';
 import { mintToken } from '../http/auth';
-import { ensureJwtSecret } from '../main';
 
 export function registerTokenCommand(program: Command): void {
   program
