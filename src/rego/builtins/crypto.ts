@@ -160,7 +160,7 @@ function buildChain(leaf: Cert, intermediates: Cert[], roots: Cert[], opts: Veri
       if (!issuedBy(current, root) || !validAt(root, opts.time)) continue;
       if (root.json.BasicConstraintsValid && !root.json.IsCA) continue;
       const full = [...chain, root];
-      if (pathLengthsOk(full) && usagesAllowed(full, opts.keyUsages)) return full;
+      if (pathLengthsOk(full) && usagesAllowed(full, opts.keyUsages) && nameConstraintsOk(full)) return full;
     }
     if (chain.length > 10) return undefined;
     for (const inter of intermediates) {
@@ -183,6 +183,72 @@ function pathLengthsOk(chain: Cert[]): boolean {
     const max = chain[i].json.MaxPathLen as number;
     const zero = chain[i].json.MaxPathLenZero as boolean;
     if (chain[i].json.BasicConstraintsValid && (max > 0 || zero) && i - 1 > max) return false;
+  }
+  return true;
+}
+
+// Name constraints (RFC 5280 4.2.1.10), checked as Go checks them: every name of every
+// certificate below a constrained CA must fall inside a permitted subtree (when there are any)
+// and outside every excluded one.
+
+const strings = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : []);
+
+function domainMatches(name: string, constraint: string): boolean {
+  const n = name.toLowerCase();
+  const c = constraint.toLowerCase();
+  if (c === '') return true;
+  if (c.startsWith('.')) return n.endsWith(c);
+  return n === c || n.endsWith('.' + c);
+}
+
+function emailMatches(email: string, constraint: string): boolean {
+  if (constraint.includes('@')) return email.toLowerCase() === constraint.toLowerCase();
+  return domainMatches(email.slice(email.lastIndexOf('@') + 1), constraint);
+}
+
+function ipBytes(ip: string): number[] {
+  if (ip.includes(':')) {
+    const [head, tail] = ip.split('::');
+    const groups = (part: string | undefined): number[] => (part ? part.split(':').map((g) => parseInt(g, 16)) : []);
+    const h = groups(head);
+    const t = groups(tail);
+    const all = tail === undefined ? h : [...h, ...new Array(8 - h.length - t.length).fill(0), ...t];
+    return all.flatMap((g) => [g >> 8, g & 0xff]);
+  }
+  return ip.split('.').map(Number);
+}
+
+function ipInRange(ip: string, range: { IP: string; Mask: string }): boolean {
+  const a = ipBytes(ip);
+  const net = ipBytes(range.IP);
+  const mask = [...Buffer.from(range.Mask, 'base64')];
+  if (a.length !== net.length || mask.length !== a.length) return false;
+  return a.every((b, i) => (b & mask[i]) === (net[i] & mask[i]));
+}
+
+function hostOf(uri: string): string {
+  const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)/.exec(uri);
+  return m ? m[1] : '';
+}
+
+function withinConstraints<T>(names: T[], permitted: unknown, excluded: unknown, matches: (n: T, c: never) => boolean): boolean {
+  const p = Array.isArray(permitted) ? (permitted as never[]) : [];
+  const x = Array.isArray(excluded) ? (excluded as never[]) : [];
+  return names.every((n) => !x.some((c) => matches(n, c)) && (p.length === 0 || p.some((c) => matches(n, c))));
+}
+
+function nameConstraintsOk(chain: Cert[]): boolean {
+  for (let i = 1; i < chain.length; i++) {
+    const ca = chain[i].json;
+    for (const cert of chain.slice(0, i)) {
+      const c = cert.json;
+      const ok =
+        withinConstraints(strings(c.DNSNames), ca.PermittedDNSDomains, ca.ExcludedDNSDomains, domainMatches) &&
+        withinConstraints(strings(c.EmailAddresses), ca.PermittedEmailAddresses, ca.ExcludedEmailAddresses, emailMatches) &&
+        withinConstraints(strings(c.IPAddresses), ca.PermittedIPRanges, ca.ExcludedIPRanges, ipInRange) &&
+        withinConstraints(strings(c.URIStrings).map(hostOf), ca.PermittedURIDomains, ca.ExcludedURIDomains, domainMatches);
+      if (!ok) return false;
+    }
   }
   return true;
 }

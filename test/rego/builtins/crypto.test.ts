@@ -161,3 +161,10 @@ test('name constraints are spread over the Permitted/Excluded fields', () => {
   assert.equal(ca.ExcludedDNSDomains, null);
   assert.equal(ca.UnhandledCriticalExtensions, null);
 });
+
+test('chain verification enforces name constraints', () => {
+  const ca = fixture('constrained-ca.pem');
+  const good = call('crypto.x509.parse_and_verify_certificates', ca + fixture('constrained-good.pem'));
+  assert.equal(good[0], true);
+  assert.deepEqual(call('crypto.x509.parse_and_verify_certificates', ca + fixture('constrained-bad.pem')), [false, []]);
+});
