@@ -17,6 +17,8 @@ export interface ValidateOptions {
   runTests?: boolean;
   /** Per-test evaluation deadline (default 5000 ms, as `opa test`). */
   testTimeoutMs?: number;
+  /** Time for all of the bundle's tests (default 30000 ms), so one upload cannot hold the server. */
+  testBudgetMs?: number;
 }
 
 /** Every problem of the bundle; an empty list means it may be stored and activated. */
@@ -61,7 +63,7 @@ export function validateBundle(bundle: ParsedBundle, options: ValidateOptions): 
   }
   if (options.runTests === false) return problems;
 
-  for (const t of runRegoTests(policy, bundle.data, { timeoutMs: options.testTimeoutMs })) {
+  for (const t of runRegoTests(policy, bundle.data, { timeoutMs: options.testTimeoutMs, budgetMs: options.testBudgetMs ?? 30_000 })) {
     if (t.passed || t.skipped) continue;
     const file = fileOfTest(t.name, t.package, bundle, packages);
     problems.push({

@@ -30,6 +30,8 @@ export interface RegoTestOptions {
   /** Per-test evaluation deadline; `opa test` defaults to 5s. */
   timeoutMs?: number;
   strictBuiltinErrors?: boolean;
+  /** Time for all tests together; tests left when it is spent are reported as errors, not run. */
+  budgetMs?: number;
   /** Called after each test (for progress output): the result, how many ran, how many there are. */
   onResult?: (result: RegoTestResult, done: number, total: number) => void;
 }
@@ -42,8 +44,14 @@ export function runRegoTests(policy: TestablePolicy, data: unknown = {}, options
   const dataValue = fromJSON(data);
   const tests = selectTests(policy.ruleNames(), options.filter);
   const results: RegoTestResult[] = [];
+  const deadline = options.budgetMs !== undefined ? performance.now() + options.budgetMs : Infinity;
   for (const t of tests) {
-    const result = t.todo ? { name: t.name, package: t.package, passed: false, skipped: true, duration_ns: 0 } : runOne(policy, t, dataValue, options);
+    const remaining = deadline - performance.now();
+    let result: RegoTestResult;
+    if (t.todo) result = { name: t.name, package: t.package, passed: false, skipped: true, duration_ns: 0 };
+    else if (remaining <= 0) {
+      result = { name: t.name, package: t.package, passed: false, error: `not run: the tests' time budget of ${options.budgetMs} ms was spent`, duration_ns: 0 };
+    } else result = runOne(policy, t, dataValue, { ...options, timeoutMs: Math.min(options.timeoutMs ?? 5000, Math.ceil(remaining)) });
     results.push(result);
     options.onResult?.(result, results.length, tests.length);
   }

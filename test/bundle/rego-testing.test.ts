@@ -79,3 +79,21 @@ test('onResult reports each test as it finishes, with the count done and the tot
   assert.equal(seen.length, results.length);
   assert.deepEqual(seen, results.map((r, i) => `${i + 1}/${results.length} ${r.name}`));
 });
+
+test('a time budget for all tests: what cannot run in it is an error, and slow tests are cut short', () => {
+  const slow = compileModules([
+    {
+      file: 'slow.rego',
+      source: 'package slow\n\ntest_a_slow if count([x | some x in data.big; x >= 0]) == count(data.big)\n\ntest_b_slow if count([x | some x in data.big; x >= 0]) == count(data.big)\n\ntest_c_fast if true\n',
+    },
+  ]);
+  const big = Array.from({ length: 300_000 }, (_, i) => i);
+  const started = performance.now();
+  const results = runRegoTests(slow, { big }, { budgetMs: 20 });
+  assert.ok(performance.now() - started < 4000, 'the budget bounds the run');
+  assert.equal(results.length, 3);
+  const last = results[results.length - 1];
+  assert.equal(last.name, 'data.slow.test_c_fast');
+  assert.equal(last.passed, false);
+  assert.match(last.error ?? '', /not run: the tests' time budget of 20 ms was spent/);
+});
