@@ -2,7 +2,8 @@
 // `clients` loops each record one decision and wait for its commit before the next, as the
 // decision endpoints do (the response waits for the record). Input: a ~1 KB Deployment.
 //
-//   npx tsx bench/audit.ts [--seconds 5] [--clients 32,256] [--sqlite thread,inline] [--ids v7|v4] [--postgres URL]
+//   npx tsx bench/audit.ts [--seconds 5] [--clients 32,256] [--sqlite thread,inline] [--ids v7|v4]
+//                          [--chunk N] [--postgres URL]
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,9 @@ const seconds = Number(arg('seconds', '5'));
 const clientCounts = arg('clients', '32,256').split(',').map(Number);
 const pgUrl = process.argv.includes('--postgres') ? arg('postgres', '') : undefined;
 const sqliteModes = arg('sqlite', 'thread,inline').split(',').filter(Boolean);
+// With --chunk N, each client records chunks of N events at once (recordAll), as the agent
+// decision-log endpoint does with one uploaded chunk.
+const chunk = Number(arg('chunk', '1'));
 // v7: time-ordered ids, as the service mints them; v4: random ids, as OPA agents send them.
 const idKind = arg('ids', 'v7');
 const newId = idKind === 'v4' ? () => randomUUID() : () => newDecisionId();
@@ -51,13 +55,24 @@ const deployment = {
   },
 };
 
+// Recorded inputs have sorted keys in practice: the service stores toJSON(input) (Rego order),
+// and OPA agents marshal maps with sorted keys. Canonical JSON then reuses them as they are.
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v === null || typeof v !== 'object') return v;
+  const o = v as Record<string, unknown>;
+  return Object.fromEntries(Object.keys(o).sort().map((k) => [k, sortKeys(o[k])]));
+}
+
+const input = sortKeys(deployment);
+
 function record(tenant: string): DecisionRecord {
   return {
     decision_id: newId(),
     tenant,
     source: 'server',
     path: 'main/deny',
-    input: deployment,
+    input,
     result: [],
     bundles: { kubernetes: { version: 3, revision: 'v1.4.0', digest: 'sha256:' + 'ab'.repeat(32) } },
     principal: 'ci-pipeline',
@@ -73,7 +88,7 @@ function percentile(sorted: number[], p: number): number {
 
 async function measure(label: string, store: Store, clients: number): Promise<void> {
   const sizes: number[] = [];
-  const recorder = new AuditRecorder(store, { onCommit: (c) => sizes.push(c.records) });
+  const recorder = new AuditRecorder(store, { maxBatch: Math.max(512, chunk), onCommit: (c) => sizes.push(c.records) });
   const latencies: number[] = [];
   const tenant = `bench-${clients}-${Date.now()}`;
   const deadline = Date.now() + seconds * 1000;
@@ -83,8 +98,10 @@ async function measure(label: string, store: Store, clients: number): Promise<vo
   const loop = async () => {
     while (Date.now() < deadline) {
       const t0 = process.hrtime.bigint();
-      await recorder.record(record(tenant));
-      latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      if (chunk === 1) await recorder.record(record(tenant));
+      else await recorder.recordAll(Array.from({ length: chunk }, () => ({ ...record(tenant), source: 'agent' as const })));
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      for (let i = 0; i < chunk; i++) latencies.push(ms);
     }
   };
   await Promise.all(Array.from({ length: clients }, loop));
@@ -97,7 +114,7 @@ async function measure(label: string, store: Store, clients: number): Promise<vo
   latencies.sort((a, b) => a - b);
   const batch = sizes.reduce((a, b) => a + b, 0) / sizes.length;
   console.log(
-    `${label.padEnd(13)} ids=${idKind} clients=${String(clients).padEnd(4)} ${Math.round(latencies.length / elapsed)
+    `${label.padEnd(13)} ids=${idKind} clients=${String(clients).padEnd(4)}${chunk > 1 ? ` chunk=${chunk}` : ''} ${Math.round(latencies.length / elapsed)
       .toString()
       .padStart(6)} records/s  commits/s=${Math.round(sizes.length / elapsed)}  avg batch=${batch.toFixed(1)}  ` +
       `p50=${percentile(latencies, 50).toFixed(2)}ms p99=${percentile(latencies, 99).toFixed(2)}ms  ` +
