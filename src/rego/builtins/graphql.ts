@@ -92,7 +92,9 @@ function previousSignificantChar(text: string, offset: number): string | undefin
 
 function fromValidationError(err: GraphQLError): BuiltinError {
   const loc = err.locations?.[0];
-  return gqlError(err.message.replace(/\.$/, ''), loc?.line, loc?.column);
+  // graphql-js adds a hint to the leaf-selection rule that gqlparser does not give.
+  const message = err.message.replace(/ Did you mean "[^"]* \{ \.\.\. \}"\?$/, '').replace(/\.$/, '');
+  return gqlError(message, loc?.line, loc?.column);
 }
 
 /** True when the text holds no token at all (gqlparser accepts an empty document). */

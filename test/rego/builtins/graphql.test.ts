@@ -217,3 +217,15 @@ test('ASTs print back to GraphQL that parses to the same AST', () => {
   assert.deepEqual(json(call('graphql.parse_query', q2)), json(q1));
   assert.deepEqual(json(call('graphql.parse_schema', s2)), json(s1));
 });
+
+test('validation messages are worded as gqlparser words them', () => {
+  const s = 'type Query { t: T n: Int } type T { a: Int }';
+  assert.equal(
+    errorOf(() => call('graphql.parse', '{ t }', s)),
+    'Field "t" of type "T" must have a selection of subfields in GraphQL string at location 1:3',
+  );
+  assert.equal(
+    errorOf(() => call('graphql.parse', '{ n { a } }', s)),
+    'Field "n" must not have a selection since type "Int" has no subfields in GraphQL string at location 1:5',
+  );
+});
