@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import http from 'node:http';
 import { dirname, join } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { AgentServices } from './agents';
 import { verifyChain } from './audit/chain';
 import { applyMask } from './audit/mask';
 import { AuditRecorder } from './audit/recorder';
@@ -82,6 +83,9 @@ export function buildServices(config: Config, store: Store, secret: string | und
     mask: (record, rules) => applyMask(record, rules, (rule, err) => logger.warn({ rule, err: err.message }, 'mask rule ignored')),
     onMaskError: (err) => logger.error({ err }, 'mask policy failed; input and result not recorded'),
   });
+  const agents = new AgentServices(store, recorder, { dataDir: config.dataDir, ...config.agents, bundleLimits });
+  registry.uploadCheck = (tenant, bundle) => agents.tenantKeys.checkUpload(tenant, bundle.files ?? []);
+  engine.onReload((tenant) => agents.hub.notify(tenant));
   let ready = false;
   const deps: AppDeps = {
     auth: new Authenticator({ secret, publicKey: config.jwt.publicKey, issuer: config.jwt.issuer, audience: config.jwt.audience }),
@@ -95,6 +99,7 @@ export function buildServices(config: Config, store: Store, secret: string | und
     defaultDecision: config.defaultDecision,
     limits,
     isReady: () => ready,
+    agents,
   };
   return { deps, engine, registry, recorder, markReady: () => (ready = true) };
 }

@@ -21,6 +21,7 @@ export class Engine {
   // storing finds the same digests and reuses it.
   private readonly compiledCache = new Map<string, CompiledBundles>();
   private readonly listeners: ((tenant: string) => void)[] = [];
+  private readonly reloadListeners: ((tenant: string) => void)[] = [];
 
   constructor(
     private readonly store: Store,
@@ -49,6 +50,11 @@ export class Engine {
     this.listeners.push(listener);
   }
 
+  /** Called after every rebuild of a tenant's PolicySet, whoever asked for it (wakes long polls). */
+  onReload(listener: (tenant: string) => void): void {
+    this.reloadListeners.push(listener);
+  }
+
   /** Rebuilds a tenant's PolicySet from the store; drops it when the tenant no longer exists. */
   reload(tenant: string, notify = false): Promise<PolicySet | undefined> {
     return this.serialized(tenant, async () => {
@@ -61,6 +67,7 @@ export class Engine {
         this.sets.set(tenant, await this.build(tenant, active));
       }
       if (notify) for (const l of this.listeners) l(tenant);
+      for (const l of this.reloadListeners) l(tenant);
       return this.sets.get(tenant);
     });
   }

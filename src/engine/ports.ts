@@ -38,6 +38,8 @@ export interface ParsedBundle {
   modules: { path: string; source: string; regoVersion?: 0 | 1 }[];
   data: Record<string, unknown>;
   wasm: { path: string; bytes: Buffer }[];
+  /** Every file as read (signature checks of uploads need them). */
+  files?: { path: string; content: Buffer }[];
 }
 
 export interface BundleProblem {

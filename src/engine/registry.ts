@@ -24,6 +24,8 @@ export class BundleRejectedError extends Error {
 
 export class Registry {
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** Extra checks of an upload before it is stored (a tenant's signing policy); problems reject it. */
+  uploadCheck?: (tenant: string, bundle: ParsedBundle) => Promise<BundleProblem[]>;
 
   constructor(
     private readonly store: Store,
@@ -40,6 +42,7 @@ export class Registry {
       const problems = [
         ...(await this.engine.deps.bundles.validateBundle(parsed, { otherActiveRoots: others, name: req.bundle })),
         ...this.wasmProblems(parsed),
+        ...(this.uploadCheck ? await this.uploadCheck(req.tenant, parsed) : []),
       ];
       if (problems.length > 0) throw new BundleRejectedError(problems.map(bundleProblem));
       if (req.activate) await this.prepare(req.tenant, { replace: { name: req.bundle, digest, parsed } });

@@ -7,6 +7,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { DataApi } from './data-api';
+import { agentsRouter } from './agents';
 import { auditRouter } from './audit';
 import type { AppDeps } from './context';
 import { Errors, toHttpError } from './errors';
@@ -38,6 +39,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(healthRouter(deps));
   app.use(tenantsRouter(deps));
+  app.use(agentsRouter(deps));
   app.use(registryRouter(deps));
   app.use(auditRouter(deps));
   app.use((req: Request, _res: Response, next: NextFunction) => next(Errors.routeNotFound(req.path)));

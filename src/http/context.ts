@@ -3,6 +3,7 @@
 
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
+import type { AgentServices } from '../agents';
 import type { DecisionService } from '../engine/decisions';
 import type { Engine } from '../engine/engine';
 import type { Registry } from '../engine/registry';
@@ -35,6 +36,8 @@ export interface AppDeps {
   };
   /** True once migrations ran and the bundles are loaded. */
   isReady: () => boolean;
+  /** Bundle service, logs, status and fleet of cluster agents (src/http/agents.ts). */
+  agents?: AgentServices;
 }
 
 export function principalOf(deps: AppDeps, req: Request): Principal {

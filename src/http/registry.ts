@@ -53,23 +53,7 @@ export function registryRouter(deps: AppDeps): Router {
       const meta = await deps.registry.publish({ tenant, bundle: name, archive, activate, createdBy: p.sub });
       res.status(201).json(view(meta));
     })
-    .get(async (req, res) => {
-      // The active version's archive, as OPA's bundle downloader fetches it (scope agent or bundles:read).
-      const p = principalOf(deps, req);
-      const tenant = req.params.tenant;
-      authorize(p, p.scopes.has('agent') ? 'agent' : 'bundles:read', tenant);
-      await requireTenant(deps, tenant);
-      const active = (await deps.store.listActiveBundles(tenant)).find((a) => a.meta.bundle === req.params.name);
-      if (!active) throw Errors.notFound(`bundle ${req.params.name} has no active version`);
-      const etag = `"${active.meta.digest}"`;
-      res.setHeader('ETag', etag);
-      const inm = req.headers['if-none-match'];
-      if (inm === etag || inm === active.meta.digest) {
-        res.status(304).end();
-        return;
-      }
-      res.status(200).type('application/gzip').send(active.archive);
-    })
+    // GET (OPA's downloader, long polling, signed archive; or JSON metadata) is in agents.ts.
     .delete(async (req, res) => {
       const { tenant, name } = await access(req, 'bundles:write');
       if (!(await deps.registry.deactivate(tenant, name))) throw Errors.notFound(`bundle ${name} has no active version`);

@@ -17,6 +17,14 @@ export const Routes = {
   decisions: '/tenants/:tenant/decisions',
   decisionsVerify: '/tenants/:tenant/decisions/verify',
   decision: '/tenants/:tenant/decisions/:id',
+
+  keys: '/keys',
+  tenantKeys: '/tenants/:tenant/keys',
+  agentLogs: '/tenants/:tenant/logs',
+  agentStatus: '/tenants/:tenant/status',
+  agents: '/tenants/:tenant/agents',
+  agent: '/tenants/:tenant/agents/:id',
+  discovery: '/tenants/:tenant/discovery',
 } as const;
 
 /** The data API (OPA REST API), with or without a `/tenants/{t}` prefix. */

@@ -1,0 +1,58 @@
+// Everything the service keeps for cluster agents: Arbiter's signing keys, the signed archives it
+// serves, the long-poll waiters, tenants' upload keys, and the recording of agents' decision logs.
+
+import type { BundleLimits } from '../bundle';
+import type { DecisionRecorder } from '../engine/decisions';
+import type { DecisionRecord, Store } from '../store/types';
+import { ChangeHub } from './change-hub';
+import { SignedBundles } from './signed-bundles';
+import { ArbiterKeys, type ArbiterAlgorithm } from './signing-keys';
+import { TenantKeys } from './tenant-keys';
+
+export { ChangeHub, type WaitOutcome } from './change-hub';
+export { ArbiterKeys, type PublishedKey } from './signing-keys';
+export { TenantKeys, parseTenantSigning, TenantKeysError, type TenantSigning } from './tenant-keys';
+export { chunkToRecords, LogChunkError } from './logs';
+export { fleetView, statusToKeep, StatusError, type FleetView } from './fleet';
+export { discoveryConfig, discoveryFiles, DISCOVERY_DECISION } from './discovery';
+
+export interface AgentOptions {
+  dataDir: string;
+  signingAlgorithm: ArbiterAlgorithm;
+  signingScope: string;
+  staleAfterSeconds: number;
+  longPollMaxSeconds: number;
+  longPollSeconds: number;
+  maxLogBytes: number;
+  bundleLimits?: BundleLimits;
+}
+
+/** A recorder that may commit a group in one transaction (AuditRecorder does). */
+export type GroupRecorder = DecisionRecorder & { recordAll?(records: DecisionRecord[]): Promise<void> };
+
+export class AgentServices {
+  readonly keys: ArbiterKeys;
+  readonly hub = new ChangeHub();
+  readonly signed: SignedBundles;
+  readonly tenantKeys: TenantKeys;
+
+  constructor(
+    store: Store,
+    private readonly recorder: GroupRecorder,
+    readonly options: AgentOptions,
+  ) {
+    this.keys = new ArbiterKeys(options.dataDir, options.signingAlgorithm, options.signingScope);
+    this.signed = new SignedBundles(this.keys.signing, options.signingScope, options.bundleLimits);
+    this.tenantKeys = new TenantKeys(store);
+  }
+
+  /**
+   * Records a chunk of agent decisions and resolves once durable. With a local AuditRecorder the
+   * chunk is one transaction; through a worker relay the records may commit in several, and a
+   * retried chunk fills the gap without duplicates since ids already stored are skipped.
+   */
+  async recordChunk(records: DecisionRecord[]): Promise<void> {
+    if (this.recorder.recordAll) await this.recorder.recordAll(records);
+    else await Promise.all(records.map((r) => this.recorder.record(r)));
+  }
+}
