@@ -30,3 +30,4 @@ import './uuid';
 import './crypto';
 import './uri';
 import './providers_aws';
+import './rego';

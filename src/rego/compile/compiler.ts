@@ -4,6 +4,7 @@
 
 import { RegoError, type RegoErrorItem } from '../errors';
 import type { Module, Rule, Term } from '../syntax/ast';
+import { fromJSON, RObject, type Value } from '../eval/values';
 import type { IR } from './ir';
 import { Resolver, checkBound, reorderBody, type NameContext } from './resolve';
 import { DNode, type GroupKind, type RuleDef } from './tree';
@@ -180,6 +181,7 @@ function resolveRules(st: CompileState): void {
 }
 
 function resolveRule(ctx: NameContext, mod: Module, rule: Rule, kind: GroupKind, keys: Term[], errors: RegoErrorItem[]): RuleDef {
+  ctx.metadata = ruleMetadata(mod, rule);
   const r = new Resolver(ctx);
   const scope = r.newScope();
   const headTerms: Term[] = [...keys];
@@ -228,6 +230,22 @@ function resolveRule(ctx: NameContext, mod: Module, rule: Rule, kind: GroupKind,
   }
   def.frameSize = r.alloc.n;
   return def;
+}
+
+/** rego.metadata.rule() and rego.metadata.chain() of a rule, known at compile time. */
+function ruleMetadata(mod: Module, rule: Rule): { rule: Value; chain: Value } {
+  const ruleMeta = rule.annotations?.[0] ? fromJSON(rule.annotations[0]) : new RObject();
+  const rulePath = ['data', ...mod.package, ...rule.ref.filter((t) => t.type === 'string').map((t) => (t as { value: string }).value)];
+  const chain: Value[] = [];
+  const entry = (path: string[], meta?: Record<string, unknown>) => {
+    const o = new RObject();
+    o.set('path', path);
+    if (meta) o.set('annotations', fromJSON(meta));
+    return o;
+  };
+  chain.push(entry(rulePath, rule.annotations?.[0]));
+  for (const meta of mod.annotations) chain.push(entry(['data', ...mod.package], meta));
+  return { rule: ruleMeta, chain };
 }
 
 function slotsOf(t: IR): number[] {

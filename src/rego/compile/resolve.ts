@@ -20,6 +20,8 @@ export interface NameContext {
   /** Number of parameters of the user function at a data path. */
   functionArity: (path: string[]) => number | undefined;
   errors: RegoErrorItem[];
+  /** Values of rego.metadata.rule() and rego.metadata.chain() for the rule being resolved. */
+  metadata?: { rule: Value; chain: Value } | null;
 }
 
 class Scope {
@@ -352,6 +354,9 @@ export class Resolver {
     const name = dottedName(fn);
     if (name === null) this.err('invalid function call', t.loc, 'rego_type_error');
     if (fn.type === 'var' && scope.visible(fn.name)) this.err(`undefined function ${name}`, t.loc, 'rego_type_error');
+    if ((name === 'rego.metadata.rule' || name === 'rego.metadata.chain') && args.length === 0 && this.ctx.metadata) {
+      return { k: 'const', v: name === 'rego.metadata.rule' ? this.ctx.metadata.rule : this.ctx.metadata.chain };
+    }
     const target = this.functionTarget(fn, name, true);
     if (!target) this.err(`undefined function ${name}`, t.loc, 'rego_type_error');
     const arity = target.builtin ? (target.builtin.variadic ? -2 : target.builtin.args.length) : this.ctx.functionArity(target.func!) ?? -2;

@@ -26,7 +26,14 @@ const PUNCT3 = [':='];
 const PUNCT2 = ['==', '!=', '<=', '>=', ':='];
 const PUNCT1 = '{}[]().,;:=<>+-*/%&|!';
 
-export function tokenize(file: string, src: string): Token[] {
+export interface Comment {
+  row: number;
+  col: number;
+  /** Text after the `#`. */
+  text: string;
+}
+
+export function tokenize(file: string, src: string, comments?: Comment[]): Token[] {
   const toks: Token[] = [];
   let i = 0;
   let row = 1;
@@ -54,7 +61,10 @@ export function tokenize(file: string, src: string): Token[] {
     }
     if (c === 35) {
       // # comment
+      const startCol = i - lineStart + 1;
+      const begin = i;
       while (i < n && src.charCodeAt(i) !== 10) i++;
+      comments?.push({ row, col: startCol, text: src.slice(begin + 1, i).replace(/\r$/, '') });
       ws = true;
       continue;
     }
@@ -187,6 +197,11 @@ function readTemplate(
       if (quote === '"') fail('non-terminated template string');
       row++;
       lineStart = j + 1;
+    }
+    if (ch === '\\' && quote === '`' && src[j + 1] === '{') {
+      lit += '{';
+      j += 2;
+      continue;
     }
     if (ch === '\\' && quote === '"') {
       const nx = src[j + 1];

@@ -6,7 +6,8 @@
 
 import { RegoError } from '../errors';
 import type { Expr, Import, Literal, Loc, Module, Rule, Term, With } from './ast';
-import { tokenize, type Token } from './lexer';
+import YAML from 'yaml';
+import { tokenize, type Comment, type Token } from './lexer';
 
 const FUTURE_KEYWORDS = ['in', 'every', 'contains', 'if'];
 /** Experimental logic operators, enabled only one by one through `future.keywords.X`. */
@@ -25,6 +26,7 @@ export class Parser {
   private noOr = 0;
   private depth = 0;
   private wildcards = 0;
+  private readonly comments: Comment[] = [];
   /** Logic operators (and/or/not-groups) are enabled. */
   private logic = false;
   /** Nesting depth of operator chains (a + b + c ... is a left-deep tree). */
@@ -35,7 +37,7 @@ export class Parser {
     readonly src: string,
     regoVersion: 0 | 1,
   ) {
-    this.toks = tokenize(file, src);
+    this.toks = tokenize(file, src, this.comments);
     this.v1 = regoVersion === 1;
     if (this.v1) for (const k of FUTURE_KEYWORDS) this.keywords.add(k);
   }
@@ -120,10 +122,19 @@ export class Parser {
       mod.imports.push(this.parseImport());
     }
     mod.regoVersion = this.v1 ? 1 : 0;
+    const pkgMeta = this.metadataBefore(start.row, 'package');
+    if (pkgMeta) mod.annotations.push(pkgMeta);
     while (this.tok.kind !== 'eof') {
+      const ruleStart = this.tok;
       if (this.isKw('import')) this.fail('unexpected import keyword: imports must come before rules');
       if (this.isKw('package')) this.fail('unexpected package keyword');
-      mod.rules.push(...this.parseRule());
+      const rules = this.parseRule();
+      const meta = this.metadataBefore(ruleStart.row, 'rule');
+      if (meta) {
+        if (meta.scope === 'package' || meta.scope === 'subpackages') mod.annotations.push(meta);
+        else for (const r of rules) r.annotations = [meta];
+      }
+      mod.rules.push(...rules);
     }
     return mod;
   }
@@ -205,6 +216,44 @@ export class Parser {
       } else break;
     }
     return parts;
+  }
+
+  /** The `# METADATA` comment block that ends on the line before `row`, parsed as YAML. */
+  private metadataBefore(row: number, defaultScope: string): Record<string, unknown> | null {
+    const lines: Comment[] = [];
+    let r = row - 1;
+    for (let i = this.comments.length - 1; i >= 0; i--) {
+      const c = this.comments[i];
+      if (c.row > r) continue;
+      if (c.row !== r || c.col !== 1) break;
+      lines.unshift(c);
+      r--;
+    }
+    const at = lines.findIndex((c) => c.text.trim() === 'METADATA');
+    if (at < 0) return null;
+    const text = lines
+      .slice(at + 1)
+      .map((c) => (c.text.startsWith(' ') ? c.text.slice(1) : c.text))
+      .join('\n');
+    let doc: unknown;
+    try {
+      doc = YAML.parse(text) ?? {};
+    } catch (e) {
+      throw new RegoError('rego_parse_error', `invalid METADATA block: ${(e as Error).message}`, { file: this.file, row: lines[at].row, col: 1 });
+    }
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+      throw new RegoError('rego_parse_error', 'invalid METADATA block: expected an object', { file: this.file, row: lines[at].row, col: 1 });
+    }
+    const meta = doc as Record<string, unknown>;
+    if (Array.isArray(meta.authors)) {
+      meta.authors = meta.authors.map((a) => {
+        if (typeof a !== 'string') return a;
+        const m = /^(.*?)\s*<([^>]+)>$/.exec(a.trim());
+        return m ? (m[1] ? { name: m[1], email: m[2] } : { email: m[2] }) : { name: a.trim() };
+      });
+    }
+    if (meta.scope === undefined) meta.scope = defaultScope;
+    return meta;
   }
 
   // ------------------------------------------------------------------ rules
