@@ -2,7 +2,7 @@
 // apply the tenant's mask policy to what is recorded, and record it durably. `decide` resolves only
 // after the audit record is committed, so the caller may answer the client then and not before.
 
-import { newDecisionId } from '../store/decisions';
+import { randomFillSync } from 'node:crypto';
 import type { DecisionRecord } from '../store/types';
 import { fromJSON, toJSON, type Value } from '../rego/eval/values';
 import type { PolicySet } from './policy-set';
@@ -18,6 +18,8 @@ export interface DecisionRequest {
   set: PolicySet;
   path: string;
   input?: Value;
+  /** The input as the client sent it (JSON-shaped), recorded as is; derived from `input` when absent. */
+  inputJSON?: unknown;
   principal: string;
   remoteAddr: string;
   strictBuiltinErrors?: boolean;
@@ -26,9 +28,30 @@ export interface DecisionRequest {
 export interface DecisionOutcome {
   decisionId: string;
   result?: Value;
+  /** `result` as JSON, the form the response and the record share. */
+  resultJSON?: unknown;
   /** The evaluation error (a RegoError), already recorded. */
   error?: unknown;
   evalNs: number;
+}
+
+// Random bits for decision ids, drawn 4 KiB at a time rather than one system call per decision.
+const ID_POOL = Buffer.allocUnsafe(16 * 256);
+let idPoolPos = ID_POOL.length;
+
+/** A UUIDv7 (time-ordered, so the audit log's unique index grows at its end). */
+export function newDecisionId(now = Date.now()): string {
+  if (idPoolPos >= ID_POOL.length) {
+    randomFillSync(ID_POOL);
+    idPoolPos = 0;
+  }
+  const b = ID_POOL.subarray(idPoolPos, idPoolPos + 16);
+  idPoolPos += 16;
+  b.writeUIntBE(now, 0, 6);
+  b[6] = 0x70 | (b[6] & 0x0f);
+  b[8] = 0x80 | (b[8] & 0x3f);
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 export interface EvaluationErrorJSON {
@@ -69,12 +92,13 @@ export class DecisionService {
       timestamp: new Date().toISOString(),
       duration_ns: evalNs,
     };
-    if (req.input !== undefined) record.input = toJSON(req.input);
-    if (result !== undefined) record.result = toJSON(result);
+    const resultJSON = result === undefined ? undefined : toJSON(result);
+    if (req.input !== undefined) record.input = req.inputJSON !== undefined ? req.inputJSON : toJSON(req.input);
+    if (resultJSON !== undefined) record.result = resultJSON;
     if (error !== undefined) record.error = errorJSON(error);
     if (req.set.hasMask) record = this.mask(req.set, record);
     await this.recorder.record(record);
-    return { decisionId, result, error, evalNs };
+    return { decisionId, result, resultJSON, error, evalNs };
   }
 
   private mask(set: PolicySet, record: DecisionRecord): DecisionRecord {

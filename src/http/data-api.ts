@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DecisionService, DecisionOutcome } from '../engine/decisions';
 import type { Engine } from '../engine/engine';
 import type { PolicySet } from '../engine/policy-set';
-import { toJSON, type Value } from '../rego/eval/values';
+import type { Value } from '../rego/eval/values';
 import { ALL_TENANTS, authorize, type Authenticator, type Principal } from './auth';
 import { readBody, parseDocument, toValue } from './body';
 import { Errors, toHttpError } from './errors';
@@ -145,16 +145,16 @@ export class DataApi {
     }
   }
 
-  private inputFromParam(params: Params): { input?: Value; parseNs: number; missing: boolean } {
+  private inputFromParam(params: Params): ParsedInput {
     const t = process.hrtime.bigint();
     if (params.input === undefined) return { parseNs: 0, missing: false };
     const doc = parseDocument(Buffer.from(params.input), 'application/json', Errors.malformedInputParam);
     if (doc === undefined) throw Errors.malformedInputParam('unexpected end of JSON input');
     const input = toValue(doc, Errors.malformedInputParam);
-    return { input, parseNs: Number(process.hrtime.bigint() - t), missing: false };
+    return { input, json: doc, parseNs: Number(process.hrtime.bigint() - t), missing: false };
   }
 
-  private async v1Body(req: IncomingMessage): Promise<{ input?: Value; parseNs: number; missing: boolean }> {
+  private async v1Body(req: IncomingMessage): Promise<ParsedInput> {
     const body = await readBody(req, this.o.maxRequestBytes);
     const t = process.hrtime.bigint();
     const doc = parseDocument(body, req.headers['content-type']);
@@ -164,16 +164,16 @@ export class DataApi {
     const raw = doc === undefined ? undefined : (doc as Record<string, unknown>).input;
     if (raw === undefined || raw === null) return { parseNs: Number(process.hrtime.bigint() - t), missing: true };
     const input = toValue(raw);
-    return { input, parseNs: Number(process.hrtime.bigint() - t), missing: false };
+    return { input, json: raw, parseNs: Number(process.hrtime.bigint() - t), missing: false };
   }
 
-  private async v1(ctx: Ctx, parsed: { input?: Value; parseNs: number; missing: boolean }): Promise<void> {
-    const outcome = await this.decide(ctx, parsed.input);
+  private async v1(ctx: Ctx, parsed: ParsedInput): Promise<void> {
+    const outcome = await this.decide(ctx, parsed.input, parsed.json);
     if (outcome.error !== undefined) return this.fail(ctx, outcome);
     const body: Record<string, unknown> = {};
     if (ctx.params.provenance) body.provenance = this.provenance(ctx.set);
     if (ctx.params.metrics) body.metrics = this.metrics(ctx, parsed.parseNs, outcome.evalNs);
-    if (outcome.result !== undefined) body.result = toJSON(outcome.result);
+    if (outcome.resultJSON !== undefined) body.result = outcome.resultJSON;
     if (parsed.missing) body.warning = { code: 'api_usage_warning', message: "'input' key missing from the request" };
     body.decision_id = outcome.decisionId;
     sendJSON(ctx.res, 200, body, ctx.params.pretty, { 'X-Decision-Id': outcome.decisionId });
@@ -183,7 +183,7 @@ export class DataApi {
     const body = await readBody(ctx.req, this.o.maxRequestBytes);
     const doc = parseDocument(body, ctx.req.headers['content-type']);
     const input = doc === undefined ? undefined : toValue(doc);
-    const outcome = await this.decide(ctx, input);
+    const outcome = await this.decide(ctx, input, doc);
     if (outcome.error !== undefined) return this.fail(ctx, outcome);
     const headers = { 'X-Decision-Id': outcome.decisionId };
     if (outcome.result === undefined) {
@@ -191,7 +191,7 @@ export class DataApi {
       const err = Errors.undefinedDocument(`${word}: ${dataRef(ctx.path)}`);
       return sendJSON(ctx.res, err.status, err.body(), ctx.params.pretty, headers);
     }
-    sendJSON(ctx.res, 200, toJSON(outcome.result), ctx.params.pretty, headers);
+    sendJSON(ctx.res, 200, outcome.resultJSON, ctx.params.pretty, headers);
   }
 
   private async batch(ctx: Ctx): Promise<void> {
@@ -212,8 +212,8 @@ export class DataApi {
       throw Errors.malformedBody("'inputs' must be an object of named inputs");
     }
     const entries = Object.entries(request.inputs as Record<string, unknown>);
-    const inputs = entries.map(([, v]) => toValue(mergeCommon(request.common_input, v)));
-    const outcomes = await Promise.all(inputs.map((input) => this.decide(ctx, input)));
+    const inputs = entries.map(([, v]) => mergeCommon(request.common_input, v));
+    const outcomes = await Promise.all(inputs.map((json) => this.decide(ctx, toValue(json), json)));
     const failed = outcomes.filter((o) => o.error !== undefined).length;
     const mixed = failed > 0 && failed < outcomes.length;
     const responses: Record<string, unknown> = {};
@@ -227,7 +227,7 @@ export class DataApi {
         if (error.errors) item.errors = error.errors;
         if (mixed) item.http_status_code = '500';
       } else {
-        if (o.result !== undefined) item.result = toJSON(o.result);
+        if (o.resultJSON !== undefined) item.result = o.resultJSON;
         if (mixed) item.http_status_code = '200';
       }
       responses[id] = item;
@@ -238,12 +238,13 @@ export class DataApi {
     sendJSON(ctx.res, status, out, ctx.params.pretty, { 'X-Batch-Decision-Id': batchId });
   }
 
-  private decide(ctx: Ctx, input: Value | undefined): Promise<DecisionOutcome> {
+  private decide(ctx: Ctx, input: Value | undefined, inputJSON: unknown): Promise<DecisionOutcome> {
     const sock = ctx.req.socket;
     return this.o.decisions.decide({
       set: ctx.set,
       path: ctx.path,
       input,
+      inputJSON,
       principal: ctx.principal.sub,
       remoteAddr: `${sock.remoteAddress ?? ''}:${sock.remotePort ?? ''}`,
       strictBuiltinErrors: ctx.params.strict,
@@ -268,6 +269,13 @@ export class DataApi {
       timer_server_handler_ns: Number(process.hrtime.bigint() - ctx.started),
     };
   }
+}
+
+interface ParsedInput {
+  input?: Value;
+  json?: unknown;
+  parseNs: number;
+  missing: boolean;
 }
 
 interface Ctx {

@@ -11,10 +11,7 @@ export interface ErrorLogger {
 
 export function sendJSON(res: ServerResponse, status: number, body: unknown, pretty = false, headers?: Record<string, string>): void {
   const text = stringifyJSON(body, pretty ? 2 : undefined) + '\n';
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  if (headers) for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 
