@@ -399,10 +399,14 @@ function schemaJSON(doc: DocumentNode): Json {
 // gqlparser-shaped objects -> GraphQL text (arguments may be ASTs returned by parse_query/parse_schema)
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-const list = (v: unknown): Json[] => (Array.isArray(v) ? (v as Json[]) : []);
+const list = (v: unknown): Json[] => (Array.isArray(v) ? (v.filter((x) => x !== null && typeof x === 'object') as Json[]) : []);
 const quote = (s: string): string => JSON.stringify(s);
 
-function printValue(v: Json): string {
+const isJson = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** A malformed AST member prints as nothing, so that the reparse reports it. */
+function printValue(v: unknown): string {
+  if (!isJson(v)) return '';
   const raw = str(v.Raw);
   switch (v.Kind) {
     case 0:
@@ -412,22 +416,23 @@ function printValue(v: Json): string {
     case 4:
       return '"""' + raw.replace(/"""/g, '\\"""') + '"""';
     case 8:
-      return '[' + list(v.Children).map((c) => printValue(c.Value as Json)).join(', ') + ']';
+      return '[' + list(v.Children).map((c) => printValue(c.Value)).join(', ') + ']';
     case 9:
-      return '{' + list(v.Children).map((c) => `${str(c.Name)}: ${printValue(c.Value as Json)}`).join(', ') + '}';
+      return '{' + list(v.Children).map((c) => `${str(c.Name)}: ${printValue(c.Value)}`).join(', ') + '}';
     default:
       return raw;
   }
 }
 
-function printType(t: Json): string {
-  const inner = t.Elem ? '[' + printType(t.Elem as Json) + ']' : str(t.NamedType);
+function printType(t: unknown): string {
+  if (!isJson(t)) return '';
+  const inner = t.Elem ? '[' + printType(t.Elem) + ']' : str(t.NamedType);
   return inner + (t.NonNull ? '!' : '');
 }
 
 function printArgs(args: unknown): string {
   const a = list(args);
-  return a.length ? '(' + a.map((x) => `${str(x.Name)}: ${printValue(x.Value as Json)}`).join(', ') + ')' : '';
+  return a.length ? '(' + a.map((x) => `${str(x.Name)}: ${printValue(x.Value)}`).join(', ') + ')' : '';
 }
 
 function printDirectives(dirs: unknown): string {
@@ -458,8 +463,8 @@ function printVariableDefinitions(defs: unknown): string {
   const vars = list(defs);
   if (!vars.length) return '';
   const each = (v: Json): string =>
-    `$${str(v.Variable)}: ${printType(v.Type as Json)}` +
-    (v.DefaultValue ? ` = ${printValue(v.DefaultValue as Json)}` : '') +
+    `$${str(v.Variable)}: ${printType(v.Type)}` +
+    (v.DefaultValue ? ` = ${printValue(v.DefaultValue)}` : '') +
     printDirectives(v.Directives);
   return '(' + vars.map(each).join(', ') + ')';
 }
@@ -485,8 +490,8 @@ function printInputValue(a: Json): string {
   return (
     `${printDescription(a.Description)}${str(a.Name)}` +
     `${list(a.Arguments).length ? '(' + list(a.Arguments).map(printInputValue).join(', ') + ')' : ''}` +
-    `: ${printType(a.Type as Json)}` +
-    (a.DefaultValue ? ` = ${printValue(a.DefaultValue as Json)}` : '') +
+    `: ${printType(a.Type)}` +
+    (a.DefaultValue ? ` = ${printValue(a.DefaultValue)}` : '') +
     printDirectives(a.Directives)
   );
 }

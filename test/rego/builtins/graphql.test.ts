@@ -229,3 +229,11 @@ test('validation messages are worded as gqlparser words them', () => {
     'Field "n" must not have a selection since type "Int" has no subfields in GraphQL string at location 1:5',
   );
 });
+
+test('malformed AST arguments end in typed errors or false', () => {
+  const badQuery = fromJSON({ Operations: [{ SelectionSet: [{ Name: 'x', Arguments: [{ Name: 'a' }] }] }] });
+  assert.equal(call('graphql.is_valid', badQuery, schema), false);
+  assert.match(errorOf(() => call('graphql.parse', badQuery, schema)), /in GraphQL string at location/);
+  const badSchema = fromJSON({ Definitions: [{ Kind: 'OBJECT', Name: 'Q', Fields: [{ Name: 'a', Type: null }] }] });
+  assert.equal(call('graphql.schema_is_valid', badSchema), false);
+});
