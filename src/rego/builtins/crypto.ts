@@ -60,7 +60,11 @@ function certificatesFrom(text: string): Buffer[] {
   } else der = bytes;
   try {
     const certs = splitDerSequence(der);
-    for (const c of certs) certificateJSON(c);
+    // Both readers must accept each certificate: ours for the fields, OpenSSL's for strictness.
+    for (const c of certs) {
+      certificateJSON(c);
+      new X509Certificate(c);
+    }
     return certs;
   } catch {
     throw new BuiltinError('x509: malformed certificate');
