@@ -99,6 +99,7 @@ function ruleKind(rule: Rule, rest: Term[]): GroupKind {
 }
 
 function buildRuleTree(st: CompileState): void {
+  const defaults = new Set<DNode>();
   for (const mod of st.modules) {
     let pkgNode = st.root;
     for (const p of mod.package) pkgNode = pkgNode.child(p);
@@ -114,10 +115,11 @@ function buildRuleTree(st: CompileState): void {
       }
       node.kind = kind;
       if (rule.isDefault) {
-        if (node.defaultRule) {
+        if (defaults.has(node)) {
           st.errors.push({ code: 'rego_type_error', message: `multiple default rules ${path} found`, location: rule.loc });
           continue;
         }
+        defaults.add(node);
       }
       st.pending.push({ mod, rule, node, keys: rest });
     }

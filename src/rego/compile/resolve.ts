@@ -362,7 +362,7 @@ export class Resolver {
     const arity = target.builtin ? (target.builtin.variadic ? -2 : target.builtin.args.length) : this.ctx.functionArity(target.func!) ?? -2;
     const outArg = args.length === arity + 1;
     if (arity >= 0 && !outArg && args.length !== arity) {
-      this.err(`function ${name} has arity ${arity}, got ${args.length} arguments`, t.loc, 'rego_type_error');
+      this.err(`${name}: arity mismatch\n\thave: (${args.length} arguments)\n\twant: (${arity} arguments)`, t.loc, 'rego_type_error');
     }
     return { k: 'call', name: target.name, builtin: target.builtin, func: target.func, args, loc: t.loc, outArg };
   }

@@ -61,7 +61,8 @@ export class CompiledPolicy implements Policy {
       strict: options.strictBuiltinErrors ?? false,
       deadline: Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
       nowNs: options.nowNs ?? BigInt(Date.now()) * 1_000_000n,
-      env: options.env ?? (process.env as Record<string, string>),
+      // Tenants' policies must not read the server's environment unless the caller passes one.
+      env: options.env ?? {},
       print,
     });
   }
