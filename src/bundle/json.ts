@@ -20,7 +20,8 @@ export class JSONSyntaxError extends Error {
   }
 }
 
-const MAX_DEPTH = 10_000;
+/** Deeper JSON is refused: no policy data needs it, and recursive consumers would overflow the stack. */
+export const MAX_DEPTH = 1000;
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
 /** Parses JSON text, keeping number literals as RawNumber. Throws JSONSyntaxError. */
@@ -245,15 +246,27 @@ export function parseJSONData(text: string): unknown {
   } catch {
     return toPlainJSON(parseRawJSON(text));
   }
-  return hasHugeNumber(value) ? toPlainJSON(parseRawJSON(text)) : value;
+  const shape = inspect(value);
+  // Too deep: the positional parser reports where the limit was passed.
+  return shape.tooDeep || shape.hugeNumber ? toPlainJSON(parseRawJSON(text)) : value;
 }
 
-function hasHugeNumber(v: unknown): boolean {
-  if (typeof v === 'number') return Math.abs(v) > Number.MAX_SAFE_INTEGER;
-  if (v === null || typeof v !== 'object') return false;
-  if (Array.isArray(v)) return v.some(hasHugeNumber);
-  for (const k in v as Record<string, unknown>) if (hasHugeNumber((v as Record<string, unknown>)[k])) return true;
-  return false;
+/** One iterative walk: nesting beyond MAX_DEPTH, and numbers a double cannot hold exactly. */
+function inspect(root: unknown): { tooDeep: boolean; hugeNumber: boolean } {
+  const stack: [unknown, number][] = [[root, 0]];
+  let hugeNumber = false;
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v === 'number') {
+      if (Math.abs(v) > Number.MAX_SAFE_INTEGER) hugeNumber = true;
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= MAX_DEPTH) return { tooDeep: true, hugeNumber };
+    const children = Array.isArray(v) ? v : Object.values(v as Record<string, unknown>);
+    for (const c of children) if (typeof c === 'number' || (c !== null && typeof c === 'object')) stack.push([c, depth + 1]);
+  }
+  return { tooDeep: false, hugeNumber };
 }
 
 // ---------------------------------------------------------------------------------------------

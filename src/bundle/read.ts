@@ -7,7 +7,7 @@ import * as zlib from 'node:zlib';
 import * as tar from 'tar-stream';
 import { parseDocument } from 'yaml';
 import { BundleError, type Problem } from './errors';
-import { JSONSyntaxError, parseJSONData, setMember } from './json';
+import { JSONSyntaxError, MAX_DEPTH, parseJSONData, setMember } from './json';
 import { defaultManifest, parseManifest, type Manifest } from './manifest';
 import { baseName, dirName, manifestGlobMatch, normalizeEntryPath } from './paths';
 
@@ -202,31 +202,37 @@ function decodeUTF8(bytes: Buffer): string | undefined {
 }
 
 function parseYAMLData(f: BundleFile, problems: Problem[]): unknown {
+  const problem = (message: string, row?: number, col?: number) => problems.push({ file: f.path, row, col, message, code: 'bundle_error' });
   const text = decodeUTF8(f.content);
   if (text === undefined) {
-    problems.push({ file: f.path, message: 'data file is not valid UTF-8', code: 'bundle_error' });
+    problem('data file is not valid UTF-8');
     return undefined;
   }
-  const doc = parseDocument(text, { intAsBigInt: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    for (const e of doc.errors) {
-      const pos = e.linePos?.[0];
-      problems.push({ file: f.path, row: pos?.line, col: pos?.col, message: `invalid YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`, code: 'bundle_error' });
-    }
-    return undefined;
-  }
-  let value: unknown;
   try {
-    value = jsonFromYAML(doc.toJS({ maxAliasCount: 1000 }));
+    const doc = parseDocument(text, { intAsBigInt: true, uniqueKeys: true });
+    if (doc.errors.length > 0) {
+      // One problem per distinct message: a deep document repeats the same error at every level.
+      const seen = new Set<string>();
+      for (const e of doc.errors) {
+        const message = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+        if (seen.has(message)) continue;
+        seen.add(message);
+        const pos = e.linePos?.[0];
+        problem(/call stack/.test(message) ? 'invalid YAML data: nested too deeply' : `invalid YAML: ${message}`, pos?.line, pos?.col);
+      }
+      return undefined;
+    }
+    const value = jsonFromYAML(doc.toJS({ maxAliasCount: 1000 }), 0);
+    return value === undefined || value === null ? {} : value;
   } catch (e) {
-    problems.push({ file: f.path, message: `invalid YAML data: ${(e as Error).message}`, code: 'bundle_error' });
+    problem(e instanceof RangeError ? 'invalid YAML data: nested too deeply' : `invalid YAML data: ${(e as Error).message}`);
     return undefined;
   }
-  return value === undefined || value === null ? {} : value;
 }
 
 /** YAML values as JSON data: small bigints back to numbers, non-JSON values rejected. */
-function jsonFromYAML(v: unknown): unknown {
+function jsonFromYAML(v: unknown, depth: number): unknown {
+  if (depth > MAX_DEPTH) throw new Error(`nesting deeper than ${MAX_DEPTH} levels`);
   switch (typeof v) {
     case 'bigint':
       return Number.isSafeInteger(Number(v)) ? Number(v) : v;
@@ -238,12 +244,12 @@ function jsonFromYAML(v: unknown): unknown {
       return v;
     case 'object': {
       if (v === null) return null;
-      if (Array.isArray(v)) return v.map(jsonFromYAML);
+      if (Array.isArray(v)) return v.map((x) => jsonFromYAML(x, depth + 1));
       if (v instanceof Map || v instanceof Set || v instanceof Date || v instanceof Uint8Array) {
         throw new Error(`${v.constructor.name} values are not JSON data`);
       }
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) setMember(out, k, jsonFromYAML(x));
+      for (const [k, x] of Object.entries(v)) setMember(out, k, jsonFromYAML(x, depth + 1));
       return out;
     }
   }

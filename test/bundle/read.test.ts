@@ -178,3 +178,15 @@ test('manifest metadata is plain JSON (numbers, never bigint), so it can be stor
   const problems = await problemsOf(await writeBundle([file('.manifest', '{"roots": [\n  "a",\n]}')]));
   assert.deepEqual(problems.map((p) => [p.file, p.row, p.col]), [['.manifest', 3, 1]]);
 });
+
+test('data nested deeper than 1000 levels is a problem with its location, not a stack overflow', async () => {
+  const deep = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000);
+  const yamlDeep = '['.repeat(3000) + ']'.repeat(3000);
+  const problems = await problemsOf(await writeBundle([file('data.json', deep), file('y/data.yaml', yamlDeep)]));
+  assert.deepEqual(problems.map((p) => [p.file, p.row, p.col, p.message]), [
+    ['data.json', 1, 5006, 'invalid JSON: nesting deeper than 1000 levels'],
+    ['y/data.yaml', problems[1].row, problems[1].col, 'invalid YAML data: nested too deeply'],
+  ]);
+  const ok = await readBundle(await writeBundle([file('data.json', '{"a":'.repeat(900) + '1' + '}'.repeat(900))]));
+  assert.equal(typeof ok.data.a, 'object');
+});
