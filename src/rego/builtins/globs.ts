@@ -80,43 +80,43 @@ function overlap(a: CharSet, b: CharSet): boolean {
 }
 
 /**
- * State i of a glob: before token i. From it, one character matching token i leads to i + 1, or
- * back to i itself when the token repeats; an optional token can also be skipped for free.
+ * State i of a glob: before token i. One character matching token i leads to i + 1, or back to
+ * i itself when the token repeats; an optional token (`*`) can also be skipped for free. The
+ * search visits each pair of states once, with constant work per pair.
  */
-function closure(tokens: Token[], i: number): number[] {
-  const out = [i];
-  while (i < tokens.length && tokens[i].optional) out.push(++i);
-  return out;
-}
-
 function moves(tokens: Token[], i: number): number[] {
-  if (i >= tokens.length) return [];
   return tokens[i].repeat ? [i, i + 1] : [i + 1];
 }
+
+/** Product states a check may visit: bounds memory (one byte each) and time. */
+const MAX_STATES = 4_000_000;
 
 export function globsIntersect(g1: string, g2: string): boolean {
   const a = tokenize(g1);
   const b = tokenize(g2);
-  const seen = new Set<number>();
   const width = b.length + 1;
-  const queue: [number, number][] = [];
-  const push = (i: number, j: number) => {
-    for (const x of closure(a, i)) {
-      for (const y of closure(b, j)) {
-        const key = x * width + y;
-        if (!seen.has(key)) {
-          seen.add(key);
-          queue.push([x, y]);
-        }
+  const total = (a.length + 1) * width;
+  if (total > MAX_STATES) throw new BuiltinError(`globs too long to intersect: ${a.length} and ${b.length} tokens`);
+  const seen = new Uint8Array(total);
+  const queue: number[] = [0];
+  seen[0] = 1;
+  while (queue.length > 0) {
+    const key = queue.pop()!;
+    const i = Math.floor(key / width);
+    const j = key % width;
+    if (i === a.length && j === b.length) return true;
+    const next: number[] = [];
+    if (i < a.length && a[i].optional) next.push(key + width);
+    if (j < b.length && b[j].optional) next.push(key + 1);
+    if (i < a.length && j < b.length && overlap(a[i].chars, b[j].chars)) {
+      for (const x of moves(a, i)) for (const y of moves(b, j)) next.push(x * width + y);
+    }
+    for (const k of next) {
+      if (seen[k] === 0) {
+        seen[k] = 1;
+        queue.push(k);
       }
     }
-  };
-  push(0, 0);
-  while (queue.length > 0) {
-    const [i, j] = queue.pop()!;
-    if (i === a.length && j === b.length) return true;
-    if (i >= a.length || j >= b.length || !overlap(a[i].chars, b[j].chars)) continue;
-    for (const x of moves(a, i)) for (const y of moves(b, j)) push(x, y);
   }
   return false;
 }

@@ -72,6 +72,8 @@ test('regex.globs_match decides whether two globs share a string', () => {
   assert.equal(call('regex.globs_match', 'ab+c', 'ac'), false);
   assertFails('BuiltinError', "input:pqrs], pos:5, set-close ']' with no preceding '[': the input provided is invalid", 'regex.globs_match', 'pqrs]', '[a-b]+');
   assertFails('BuiltinError', 'the input provided is invalid', 'regex.globs_match', '*a', 'a');
+  assert.equal(call('regex.globs_match', 'a*'.repeat(500) + 'c', 'a*'.repeat(500) + 'd'), false);
+  assertFails('BuiltinError', 'globs too long to intersect', 'regex.globs_match', 'a*'.repeat(3000), 'a*'.repeat(3000));
 });
 
 test('regex.replace expands Go templates and skips empty matches after a match', () => {
