@@ -4,6 +4,29 @@ import type Database from 'better-sqlite3';
 import { GENESIS_HASH, decisionRow } from './decisions';
 import type { DecisionRecord } from './types';
 
+/** A validated DecisionQuery, in the store's own units (cursor decoded, times in microseconds). */
+export interface DecisionFilter {
+  tenant: string;
+  limit: number;
+  desc: boolean;
+  after?: number;
+  since?: number;
+  until?: number;
+  path?: string;
+  bundle?: string;
+  outcome?: string;
+  principal?: string;
+  source?: string;
+}
+
+/** A stored record as read: the canonical JSON and its chain fields, parsed by the caller. */
+export interface StoredDecision {
+  seq: number;
+  record: string;
+  prev_hash: string;
+  hash: string;
+}
+
 type Row = Record<string, any>;
 
 // cache_size: 32 MB (negative = KiB) keeps the decision-id index in memory longer than the 8 MB default.
@@ -86,5 +109,50 @@ export class SqliteAuditLog {
       this.stmt('UPDATE decision_chains SET anchor_seq = ?, anchor_hash = ? WHERE tenant = ?').run(lastRemoved + 1, anchorHash, tenant);
       return count;
     }).immediate();
+  }
+
+  /** Up to limit + 1 matching records (the extra one tells the caller there is another page). */
+  query(f: DecisionFilter): StoredDecision[] {
+    const where = ['tenant = @tenant'];
+    const params: Record<string, unknown> = { tenant: f.tenant, limit: f.limit + 1 };
+    if (f.after !== undefined) {
+      params.after = f.after;
+      where.push(f.desc ? 'seq < @after' : 'seq > @after');
+    }
+    if (f.since !== undefined) {
+      params.since = f.since;
+      where.push('ts >= @since');
+    }
+    if (f.until !== undefined) {
+      params.until = f.until;
+      where.push('ts < @until');
+    }
+    if (f.path !== undefined) {
+      // The path itself or anything below it; '0' is the character after '/'.
+      Object.assign(params, { path: f.path, below: f.path + '/', beyond: f.path + '0' });
+      where.push('(path = @path OR (path >= @below AND path < @beyond))');
+    }
+    if (f.bundle !== undefined) {
+      params.bundle = f.bundle;
+      where.push('EXISTS (SELECT 1 FROM json_each(decisions.bundles) WHERE value = @bundle)');
+    }
+    for (const k of ['outcome', 'principal', 'source'] as const) {
+      if (f[k] === undefined) continue;
+      params[k] = f[k];
+      where.push(`${k} = @${k}`);
+    }
+    return this.stmt(
+      `SELECT seq, record, prev_hash, hash FROM decisions WHERE ${where.join(' AND ')}
+       ORDER BY seq ${f.desc ? 'DESC' : 'ASC'} LIMIT @limit`,
+    ).all(params) as StoredDecision[];
+  }
+
+  /** A tenant's records from seq `from` on, in order. */
+  page(tenant: string, from: number, limit: number): StoredDecision[] {
+    return this.stmt('SELECT seq, record, prev_hash, hash FROM decisions WHERE tenant = ? AND seq >= ? ORDER BY seq LIMIT ?').all(
+      tenant,
+      from,
+      limit,
+    ) as StoredDecision[];
   }
 }

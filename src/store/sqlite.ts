@@ -12,8 +12,8 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { canonicalJSON, parseJSONExact } from './json';
 import { loadMigrations, migrationsDir } from './migrations';
-import { SQLITE_PRAGMAS, SqliteAuditLog } from './sqlite-audit';
-import type { WriterReply, WriterRequest } from './sqlite-writer-thread';
+import { SQLITE_PRAGMAS, SqliteAuditLog, type DecisionFilter, type StoredDecision } from './sqlite-audit';
+import type { ThreadReply, ThreadRequest } from './sqlite-thread';
 import {
   checkLimit,
   checkRecord,
@@ -48,6 +48,11 @@ export interface SqliteStoreOptions {
    * an in-memory database.
    */
   writerThread?: boolean;
+  /**
+   * Answer queryDecisions and iterateDecisions on a worker thread with its own connection (default
+   * true), so a long scan does not block the event loop. Ignored for an in-memory database.
+   */
+  readerThread?: boolean;
 }
 
 type Row = Record<string, any>;
@@ -63,7 +68,8 @@ class SqliteStore implements Store {
   private db: Database.Database;
   private ready = false;
   private readonly auditLog: SqliteAuditLog;
-  private writer: WriterThread | undefined;
+  private writer: DbThread | undefined;
+  private reader: DbThread | undefined;
   private readonly activationListeners = new Set<(e: BundleActivation) => void>();
 
   constructor(
@@ -93,14 +99,15 @@ class SqliteStore implements Store {
     apply.immediate();
     // An in-memory database exists only on this connection, so a writer thread could not share it.
     const inMemory = this.file === '' || this.file === ':memory:' || this.file.startsWith('file::memory:');
-    if ((this.opts.writerThread ?? true) && !inMemory) this.writer = new WriterThread(this.file);
+    if ((this.opts.writerThread ?? true) && !inMemory) this.writer = new DbThread(this.file);
+    if ((this.opts.readerThread ?? true) && !inMemory) this.reader = new DbThread(this.file);
     this.ready = true;
   }
 
   async close(): Promise<void> {
-    const writer = this.writer;
-    this.writer = undefined;
-    await writer?.close();
+    const threads = [this.writer, this.reader];
+    this.writer = this.reader = undefined;
+    await Promise.all(threads.map((t) => t?.close()));
     if (this.db.open) this.db.close();
   }
 
@@ -108,9 +115,14 @@ class SqliteStore implements Store {
    * The writer thread, replaced by a new one if it died (a crash of the thread fails the commits
    * it had in hand; the next ones go to its successor). Undefined in inline mode.
    */
-  private liveWriter(): WriterThread | undefined {
-    if (this.writer?.failed) this.writer = new WriterThread(this.file);
+  private liveWriter(): DbThread | undefined {
+    if (this.writer?.failed) this.writer = new DbThread(this.file);
     return this.writer;
+  }
+
+  private liveReader(): DbThread | undefined {
+    if (this.reader?.failed) this.reader = new DbThread(this.file);
+    return this.reader;
   }
 
   private readonly statements = new Map<string, Database.Statement>();
@@ -303,41 +315,14 @@ class SqliteStore implements Store {
 
   async queryDecisions(q: DecisionQuery): Promise<{ records: DecisionRecord[]; next_cursor?: string }> {
     const limit = checkLimit(q.limit);
-    const desc = (q.order ?? 'desc') === 'desc';
-    const where = ['tenant = @tenant'];
-    const params: Record<string, unknown> = { tenant: q.tenant, limit: limit + 1 };
-    if (q.cursor !== undefined) {
-      params.after = decodeCursor(q.cursor);
-      where.push(desc ? 'seq < @after' : 'seq > @after');
-    }
-    if (q.since !== undefined) {
-      params.since = timestampMicros(q.since);
-      where.push('ts >= @since');
-    }
-    if (q.until !== undefined) {
-      params.until = timestampMicros(q.until);
-      where.push('ts < @until');
-    }
-    if (q.path !== undefined) {
-      // The path itself or anything below it; '0' is the character after '/'.
-      const p = normalizePath(q.path);
-      Object.assign(params, { path: p, below: p + '/', beyond: p + '0' });
-      where.push('(path = @path OR (path >= @below AND path < @beyond))');
-    }
-    if (q.bundle !== undefined) {
-      params.bundle = q.bundle;
-      where.push('EXISTS (SELECT 1 FROM json_each(decisions.bundles) WHERE value = @bundle)');
-    }
-    for (const k of ['outcome', 'principal', 'source'] as const) {
-      if (q[k] === undefined) continue;
-      params[k] = q[k];
-      where.push(`${k} = @${k}`);
-    }
-    const rows = this.stmt(
-        `SELECT seq, record, prev_hash, hash FROM decisions WHERE ${where.join(' AND ')}
-         ORDER BY seq ${desc ? 'DESC' : 'ASC'} LIMIT @limit`,
-      )
-      .all(params) as Row[];
+    const filter: DecisionFilter = { tenant: q.tenant, limit, desc: (q.order ?? 'desc') === 'desc' };
+    if (q.cursor !== undefined) filter.after = decodeCursor(q.cursor);
+    if (q.since !== undefined) filter.since = timestampMicros(q.since);
+    if (q.until !== undefined) filter.until = timestampMicros(q.until);
+    if (q.path !== undefined) filter.path = normalizePath(q.path);
+    for (const k of ['bundle', 'outcome', 'principal', 'source'] as const) if (q[k] !== undefined) filter[k] = q[k];
+    const reader = this.liveReader();
+    const rows = reader ? await reader.call<StoredDecision[]>({ op: 'query', filter }) : this.auditLog.query(filter);
     const more = rows.length > limit;
     if (more) rows.pop();
     const records = rows.map(toRecord);
@@ -345,14 +330,15 @@ class SqliteStore implements Store {
   }
 
   async *iterateDecisions(tenant: string, fromSeq = 0): AsyncIterable<DecisionRecord> {
-    // Chunks of keyset pages: an open better-sqlite3 iterator would lock the connection for
-    // other statements (the recorder's commits) while the consumer awaits.
-    const page = this.stmt(
-      'SELECT seq, record, prev_hash, hash FROM decisions WHERE tenant = ? AND seq >= ? ORDER BY seq LIMIT ?',
-    );
+    // Keyset pages, so memory stays bounded whatever the chain's length. On the reader thread each
+    // page is a real wait, which lets the event loop serve requests between pages (inline, an open
+    // better-sqlite3 iterator would also lock the connection against the recorder's commits).
     let next = fromSeq;
     while (true) {
-      const rows = page.all(tenant, next, ITERATE_CHUNK) as Row[];
+      const reader = this.liveReader();
+      const rows = reader
+        ? await reader.call<StoredDecision[]>({ op: 'page', tenant, from: next, limit: ITERATE_CHUNK })
+        : this.auditLog.page(tenant, next, ITERATE_CHUNK);
       for (const r of rows) yield toRecord(r);
       if (rows.length < ITERATE_CHUNK) return;
       next = rows[rows.length - 1].seq + 1;
@@ -451,10 +437,10 @@ function toRecord(r: Row): DecisionRecord {
   return { ...(parseJSONExact(r.record) as DecisionRecord), prev_hash: r.prev_hash, hash: r.hash };
 }
 
-type WriterCall = WriterRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+type ThreadCall = ThreadRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
 /** The main-thread side of sqlite-writer-thread.ts: request/reply over the worker's port. */
-class WriterThread {
+class DbThread {
   private readonly worker: Worker;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
@@ -465,14 +451,14 @@ class WriterThread {
   }
 
   constructor(file: string) {
-    const entry = join(__dirname, `sqlite-writer-thread${extname(__filename)}`);
+    const entry = join(__dirname, `sqlite-thread${extname(__filename)}`);
     // Compiled, the entry is .js. Run from source (tests, benches under tsx), the thread does not
     // inherit tsx's loader in every launcher, so it registers tsx's require hook itself.
     this.worker = entry.endsWith('.ts')
       ? new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(entry)});`, { eval: true, workerData: { file } })
       : new Worker(entry, { workerData: { file } });
     this.worker.unref();
-    this.worker.on('message', (m: WriterReply) => {
+    this.worker.on('message', (m: ThreadReply) => {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
@@ -484,7 +470,7 @@ class WriterThread {
     this.worker.on('exit', (code) => this.fail(new Error(`the audit writer thread exited (code ${code})`)));
   }
 
-  call<T>(req: WriterCall): Promise<T> {
+  call<T>(req: ThreadCall): Promise<T> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {

@@ -17,10 +17,10 @@ function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'arbiter-sqlite-'));
 }
 
-for (const writerThread of [true, false]) {
-  storeContract(`sqlite (${writerThread ? 'writer thread' : 'inline writes'})`, async () => {
+for (const threads of [true, false]) {
+  storeContract(`sqlite (${threads ? 'writer and reader threads' : 'inline'})`, async () => {
     const dir = tempDir();
-    const store = openSqliteStore(join(dir, 'arbiter.db'), { writerThread });
+    const store = openSqliteStore(join(dir, 'arbiter.db'), { writerThread: threads, readerThread: threads });
     await store.init();
     return {
       store,
@@ -117,6 +117,25 @@ describe('SQLite store specifics', () => {
       await writer.worker.terminate();
       await store.appendDecisions([decision('restart'), decision('restart')]);
       assert.deepEqual(await verifyChain(store, 'restart'), { valid: true, records: 3 });
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lets the event loop run between chain pages while a long chain is verified', async () => {
+    const dir = tempDir();
+    const store = openSqliteStore(join(dir, 'a.db'));
+    try {
+      await store.init();
+      await store.appendDecisions(Array.from({ length: 3000 }, () => decision('long-verify')));
+      let turns = 0;
+      const timer = setInterval(() => turns++, 0);
+      const v = await verifyChain(store, 'long-verify');
+      clearInterval(timer);
+      assert.deepEqual(v, { valid: true, records: 3000 });
+      // Six pages of 500: timers fire between them instead of waiting for the whole walk.
+      assert.ok(turns >= 3, `only ${turns} timer turns during verification`);
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
