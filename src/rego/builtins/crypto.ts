@@ -289,9 +289,8 @@ function verifyOptions(v: Value | undefined, nowMs: number): VerifyOptions {
         if (!isNumber(val)) throw new BuiltinError("'MaxConstraintComparisons' should be a valid number");
         break;
       case 'KeyUsages': {
-        const list = Array.isArray(val) ? val : [];
         if (!Array.isArray(val)) throw new BuiltinError("'KeyUsages' should be an Array of Strings");
-        opts.keyUsages = list.map((u) => {
+        opts.keyUsages = val.map((u) => {
           const n = typeof u === 'string' ? KEY_USAGES[u] : undefined;
           if (n === undefined) throw new BuiltinError(`invalid entries for 'KeyUsages' found: ${String(u)}`);
           return n;

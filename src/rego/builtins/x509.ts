@@ -3,7 +3,7 @@
 // signatures and imports keys, but exposes neither the ASN.1 structure nor CSRs, so this file
 // reads the DER itself (a small TLV reader: the formats are fixed by RFC 5280 and RFC 2986).
 
-import { X509Certificate, createPublicKey } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 
 // ---------------------------------------------------------------------------------------------
 // DER
@@ -720,9 +720,4 @@ export function splitDerSequence(der: Buffer): Buffer[] {
     p = next;
   }
   return out;
-}
-
-/** A parsed certificate for chain verification (node:crypto) together with its DER. */
-export function nodeCertificate(der: Buffer): X509Certificate {
-  return new X509Certificate(der);
 }
