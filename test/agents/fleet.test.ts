@@ -11,7 +11,7 @@ import { assertMatchesSpec } from '../http/spec';
 const SAMPLE = join(__dirname, '..', '..', '..', 'shared', 'reference', 'samples', 'opa-0.61-status.json');
 
 function status(id: string, revision: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const s = JSON.parse(readFileSync(SAMPLE, 'utf8')) as Record<string, Record<string, Record<string, unknown>>>;
+  const s = JSON.parse(readFileSync(SAMPLE, 'utf8')) as { labels: Record<string, string>; bundles: Record<string, Record<string, unknown>> };
   s.labels.id = id;
   s.bundles.k8s.active_revision = revision;
   Object.assign(s.bundles.k8s, extra);
