@@ -28,6 +28,7 @@ export interface Config {
   maxBundleBytes: number;
   maxBundleUncompressedBytes: number;
   maxBundleFiles: number;
+  wasmCrossCheckRate: number;
   auditRetentionSeconds: number;
   auditRetentionIntervalSeconds: number;
   logLevel: string;
@@ -64,6 +65,7 @@ export const SETTINGS: { name: string; default: string; description: string }[] 
   { name: 'ARBITER_BUNDLE_MAX_BYTES', default: '67108864', description: 'Largest accepted bundle upload (compressed).' },
   { name: 'ARBITER_BUNDLE_MAX_UNCOMPRESSED_BYTES', default: '268435456', description: 'Largest bundle content once decompressed.' },
   { name: 'ARBITER_BUNDLE_MAX_FILES', default: '10000', description: 'Most files in one bundle.' },
+  { name: 'ARBITER_WASM_CROSSCHECK_RATE', default: '0.01', description: 'Fraction of decisions answered by a `policy.wasm` that the Rego engine re-evaluates to compare (0 turns it off).' },
   { name: 'ARBITER_AUDIT_RETENTION', default: '90d', description: 'Decision records older than this are pruned; `0` keeps them forever.' },
   { name: 'ARBITER_AUDIT_RETENTION_INTERVAL', default: '1h', description: 'How often the pruning runs.' },
   { name: 'ARBITER_SIGNING_ALGORITHM', default: 'RS256', description: 'Algorithm of the key Arbiter signs served bundles with (`RS256` or `ES256`); the key is generated into the data directory on first start.' },
@@ -104,6 +106,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const s = parseDuration(raw);
     if (s === undefined) throw new ConfigError(`${name} must be a duration like 90s, 15m, 12h or 30d, got '${raw}'`);
     return s;
+  };
+  const fraction = (name: string, fallback: number): number => {
+    const raw = str(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!(n >= 0 && n <= 1)) throw new ConfigError(`${name} must be a number from 0 to 1, got '${raw}'`);
+    return n;
   };
   const bool = (name: string, fallback: boolean): boolean => {
     const raw = str(name);
@@ -152,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBundleBytes: int('ARBITER_BUNDLE_MAX_BYTES', 64 * 1024 * 1024, 1024),
     maxBundleUncompressedBytes: int('ARBITER_BUNDLE_MAX_UNCOMPRESSED_BYTES', 256 * 1024 * 1024, 1024),
     maxBundleFiles: int('ARBITER_BUNDLE_MAX_FILES', 10000, 1),
+    wasmCrossCheckRate: fraction('ARBITER_WASM_CROSSCHECK_RATE', 0.01),
     auditRetentionSeconds: duration('ARBITER_AUDIT_RETENTION', '90d'),
     auditRetentionIntervalSeconds: Math.max(1, duration('ARBITER_AUDIT_RETENTION_INTERVAL', '1h')),
     logLevel: str('ARBITER_LOG_LEVEL') ?? 'info',

@@ -24,6 +24,7 @@ import { Engine } from './engine/engine';
 import type { EngineDeps } from './engine/ports';
 import { BundleRejectedError, Registry } from './engine/registry';
 import { loadWasmModule, validateWasm } from './engine/wasm';
+import { CrossChecker } from './engine/wasm-crosscheck';
 import { createApp, createListener, type AppDeps } from './http/app';
 import { Authenticator, mintToken } from './http/auth';
 import { compileModules } from './rego';
@@ -78,10 +79,15 @@ export function buildServices(config: Config, store: Store, secret: string | und
   const bundleLimits = { maxCompressedBytes: limits.maxBundleBytes, maxUncompressedBytes: limits.maxBundleUncompressedBytes, maxFiles: limits.maxBundleFiles };
   const engine = new Engine(store, engineDeps(), bundleLimits);
   const registry = new Registry(store, engine, bundleLimits);
+  const crossChecker = new CrossChecker({
+    rate: config.wasmCrossCheckRate,
+    onMismatch: (subject, mismatch) => logger.warn({ ...subject, reason: mismatch.reason }, 'wasm and rego answers differ'),
+  });
   const decisions = new DecisionService(recorder, {
     evalTimeoutMs: config.evalTimeoutMs,
     mask: (record, rules) => applyMask(record, rules, (rule, err) => logger.warn({ rule, err: err.message }, 'mask rule ignored')),
     onMaskError: (err) => logger.error({ err }, 'mask policy failed; input and result not recorded'),
+    wasmSampler: crossChecker,
   });
   const agents = new AgentServices(store, recorder, { dataDir: config.dataDir, ...config.agents, bundleLimits });
   registry.uploadCheck = (tenant, bundle) => agents.tenantKeys.checkUpload(tenant, bundle.files ?? []);
@@ -93,6 +99,7 @@ export function buildServices(config: Config, store: Store, secret: string | und
     engine,
     registry,
     decisions,
+    crossChecker,
     verifyChain: (s, tenant) => verifyChain(s, tenant) as unknown as ReturnType<AppDeps['verifyChain']>,
     logger,
     version: VERSION,

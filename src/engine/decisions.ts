@@ -60,10 +60,19 @@ export interface EvaluationErrorJSON {
   errors?: unknown[];
 }
 
+/** Samples Wasm answers for re-evaluation by the Rego engine (src/engine/wasm-crosscheck.ts). */
+export interface WasmSampler {
+  sample(
+    subject: { tenant: string; bundle: string; version: number; entrypoint: string; decisionId: string },
+    wasmOutcome: unknown,
+    regoEvaluate: () => unknown,
+  ): boolean;
+}
+
 export class DecisionService {
   constructor(
     private readonly recorder: DecisionRecorder,
-    private readonly options: { evalTimeoutMs: number; mask?: MaskFn; onMaskError?: (err: unknown) => void },
+    private readonly options: { evalTimeoutMs: number; mask?: MaskFn; onMaskError?: (err: unknown) => void; wasmSampler?: WasmSampler },
   ) {}
 
   async decide(req: DecisionRequest): Promise<DecisionOutcome> {
@@ -81,6 +90,7 @@ export class DecisionService {
       error = e;
     }
     const evalNs = Number(process.hrtime.bigint() - started);
+    if (this.options.wasmSampler) this.crossCheck(req, decisionId, error !== undefined ? error : result);
     let record: DecisionRecord = {
       decision_id: decisionId,
       tenant: req.set.tenant,
@@ -99,6 +109,16 @@ export class DecisionService {
     if (req.set.hasMask) record = this.mask(req.set, record);
     await this.recorder.record(record);
     return { decisionId, result, resultJSON, error, evalNs };
+  }
+
+  private crossCheck(req: DecisionRequest, decisionId: string, wasmOutcome: unknown): void {
+    const owner = req.set.wasmBundleFor(req.path);
+    if (!owner || !req.set.hasRegoRule(req.path)) return;
+    this.options.wasmSampler!.sample(
+      { tenant: req.set.tenant, bundle: owner.name, version: owner.version, entrypoint: req.path, decisionId },
+      wasmOutcome,
+      () => req.set.evaluateRego(req.path, { input: req.input, strictBuiltinErrors: req.strictBuiltinErrors, timeoutMs: this.options.evalTimeoutMs }),
+    );
   }
 
   private mask(set: PolicySet, record: DecisionRecord): DecisionRecord {

@@ -18,6 +18,8 @@ export interface CompiledBundles {
   policy: CompiledPolicy;
   data: Value;
   wasm: Map<string, WasmPolicy>;
+  /** Entrypoint -> name of the bundle whose policy.wasm answers it. */
+  wasmOwners: Map<string, string>;
   ruleRefs: Set<string>;
   hasMask: boolean;
 }
@@ -65,6 +67,23 @@ export class PolicySet {
       const out = wasm.evaluate(path, req.input === undefined ? undefined : toJSON(req.input));
       return out === undefined ? undefined : fromJSON(out);
     }
+    return this.evaluateRego(path, req);
+  }
+
+  /** The bundle (and version) whose Wasm module answers `path`, when one does. */
+  wasmBundleFor(path: string): BundleRef | undefined {
+    const owner = this.compiled?.wasmOwners.get(path);
+    return owner === undefined ? undefined : this.bundles.find((b) => b.name === owner);
+  }
+
+  /** True when the Rego modules also define `path` (so a Wasm answer can be cross-checked). */
+  hasRegoRule(path: string): boolean {
+    return this.compiled?.ruleRefs.has(`data.${path.split('/').join('.')}`) ?? false;
+  }
+
+  /** Evaluates with the Rego engine even where a Wasm module answers. */
+  evaluateRego(path: string, req: EvalRequest): Value | undefined {
+    if (!this.compiled) return undefined;
     const options = { input: req.input, data: this.compiled.data, strictBuiltinErrors: req.strictBuiltinErrors, timeoutMs: req.timeoutMs };
     // OPA turns integer path segments into number terms (`list/1` is data.list[1]); the engine's
     // path syntax has only string keys, so evaluate up to the first integer and walk the rest.
@@ -117,13 +136,18 @@ export async function compileBundles(
   }
   const policy = deps.compile(modules);
   const wasm = new Map<string, WasmPolicy>();
+  const wasmOwners = new Map<string, string>();
   if (deps.loadWasm) {
     for (const b of bundles) {
       for (const w of b.parsed.wasm) {
         const declared = (b.parsed.manifest.wasm ?? []).filter((e) => e.module.replace(/^\/+/, '') === w.path.replace(/^\/+/, ''));
         if (declared.length === 0) continue;
         const loaded = await deps.loadWasm(w.bytes, data);
-        for (const e of declared) wasm.set(e.entrypoint.replace(/^\/+|\/+$/g, ''), loaded);
+        for (const e of declared) {
+          const entrypoint = e.entrypoint.replace(/^\/+|\/+$/g, '');
+          wasm.set(entrypoint, loaded);
+          wasmOwners.set(entrypoint, b.name);
+        }
       }
     }
   }
@@ -132,6 +156,7 @@ export async function compileBundles(
     policy,
     data: fromJSON(data),
     wasm,
+    wasmOwners,
     ruleRefs: new Set(policy.ruleNames()),
     hasMask: policy.packages.includes('system.log') && policy.ruleNames().some((r) => r === 'data.system.log.mask'),
   };

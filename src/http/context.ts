@@ -24,6 +24,8 @@ export interface AppDeps {
   engine: Engine;
   registry: Registry;
   decisions: DecisionService;
+  /** Cross-check statistics of Wasm answers, per bundle version. */
+  crossChecker: { report(tenant: string, bundle: string, version: number): unknown };
   verifyChain: (store: Store, tenant: string) => Promise<ChainVerification>;
   logger: Logger;
   version: string;

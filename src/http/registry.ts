@@ -87,6 +87,16 @@ export function registryRouter(deps: AppDeps): Router {
     .all(methodNotAllowed);
 
   router
+    .route(Routes.bundleCrossCheck)
+    .get(async (req, res) => {
+      const { tenant, name } = await access(req, 'bundles:read');
+      const version = parseVersion(req.params.version);
+      if (!(await deps.store.getBundleVersion(tenant, name, version))) throw Errors.notFound(`bundle ${name} has no version ${version}`);
+      res.json(deps.crossChecker.report(tenant, name, version));
+    })
+    .all(methodNotAllowed);
+
+  router
     .route(Routes.bundleActivate)
     .post(json, async (req, res) => {
       const { tenant, name } = await access(req, 'bundles:write');

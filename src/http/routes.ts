@@ -13,6 +13,7 @@ export const Routes = {
   bundleVersions: '/tenants/:tenant/bundles/:name/versions',
   bundleVersion: '/tenants/:tenant/bundles/:name/versions/:version',
   bundleActivate: '/tenants/:tenant/bundles/:name/activate',
+  bundleCrossCheck: '/tenants/:tenant/bundles/:name/versions/:version/crosscheck',
 
   decisions: '/tenants/:tenant/decisions',
   decisionsVerify: '/tenants/:tenant/decisions/verify',

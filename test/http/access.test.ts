@@ -46,6 +46,7 @@ describe('access control on every endpoint', () => {
     { method: 'delete', path: '/tenants/victim/bundles/app', template: '/tenants/{tenant}/bundles/{name}', scope: 'bundles:write' },
     { method: 'get', path: '/tenants/victim/bundles/app/versions', template: '/tenants/{tenant}/bundles/{name}/versions', scope: 'bundles:read' },
     { method: 'get', path: '/tenants/victim/bundles/app/versions/1', template: '/tenants/{tenant}/bundles/{name}/versions/{version}', scope: 'bundles:read' },
+    { method: 'get', path: '/tenants/victim/bundles/app/versions/1/crosscheck', template: '/tenants/{tenant}/bundles/{name}/versions/{version}/crosscheck', scope: 'bundles:read' },
     { method: 'post', path: '/tenants/victim/bundles/app/activate', template: '/tenants/{tenant}/bundles/{name}/activate', scope: 'bundles:write', body: () => ({ version: 1 }) },
     { method: 'get', path: '/tenants/victim/decisions', template: '/tenants/{tenant}/decisions', scope: 'audit:read' },
     { method: 'get', path: '/tenants/victim/decisions/verify', template: '/tenants/{tenant}/decisions/verify', scope: 'audit:read' },
