@@ -51,15 +51,14 @@ function fromSyntaxError(err: GraphQLError, text: string): BuiltinError {
     // gqlparser reports every lexical error as an unexpected invalid token.
     return gqlError('Unexpected <Invalid>', loc?.line, loc?.column);
   }
-  const token = offset !== undefined ? tokenAt(text, offset) : undefined;
+  const { token, previous } = offset !== undefined ? tokenAt(text, offset) : {};
   if (/^Unexpected variable "\$/.test(msg)) msg = 'Unexpected $';
   else if (/^Unexpected description/.test(msg) && token?.kind === TokenKind.STRING) msg = `Unexpected String "${token.value}"`;
   msg = msg.replace(/"([^"]+)"/g, (m, inner: string) => (PUNCTUATORS.has(inner) ? inner : m));
   // An empty `{}` or `()` list: gqlparser's list parser says so instead of asking for a name.
   const empty = /^Expected Name, found ([})])$/.exec(msg);
-  if (empty && offset !== undefined) {
-    const before = previousSignificantChar(text, offset);
-    if ((empty[1] === '}' && before === '{') || (empty[1] === ')' && before === '(')) {
+  if (empty) {
+    if ((empty[1] === '}' && previous === TokenKind.BRACE_L) || (empty[1] === ')' && previous === TokenKind.PAREN_L)) {
       msg = `expected at least one definition, found ${empty[1]}`;
     }
   }
@@ -68,26 +67,20 @@ function fromSyntaxError(err: GraphQLError, text: string): BuiltinError {
   return gqlError(msg, loc?.line, loc === undefined ? undefined : loc.column + shift);
 }
 
-/** The token that starts at `offset`, if the text lexes that far. */
-function tokenAt(text: string, offset: number): { kind: string; value: string } | undefined {
+/** The token that starts at `offset` and the one before it, if the text lexes that far. */
+function tokenAt(text: string, offset: number): { token?: { kind: string; value: string }; previous?: string } {
+  let previous: string | undefined;
   try {
     const lexer = new Lexer(new Source(text));
     for (let t = lexer.advance(); t.kind !== TokenKind.EOF; t = lexer.advance()) {
-      if (t.start === offset) return t;
-      if (t.start > offset) return undefined;
+      if (t.start === offset) return { token: t, previous };
+      if (t.start > offset) break;
+      previous = t.kind;
     }
+    return { previous };
   } catch {
-    return undefined;
+    return {};
   }
-  return undefined;
-}
-
-function previousSignificantChar(text: string, offset: number): string | undefined {
-  for (let i = offset - 1; i >= 0; i--) {
-    const c = text[i];
-    if (c !== ' ' && c !== '\t' && c !== '\n' && c !== '\r' && c !== ',' && c !== '\ufeff') return c;
-  }
-  return undefined;
 }
 
 function fromValidationError(err: GraphQLError): BuiltinError {

@@ -237,3 +237,10 @@ test('malformed AST arguments end in typed errors or false', () => {
   const badSchema = fromJSON({ Definitions: [{ Kind: 'OBJECT', Name: 'Q', Fields: [{ Name: 'a', Type: null }] }] });
   assert.equal(call('graphql.schema_is_valid', badSchema), false);
 });
+
+test('an empty list is recognised across comments and commas', () => {
+  assert.equal(
+    errorOf(() => call('graphql.parse_schema', 'type Hello { # nothing here\n , }')),
+    'expected at least one definition, found } in GraphQL string at location 2:4',
+  );
+});
