@@ -217,9 +217,37 @@ function unmarshalJSON(text: string): Value {
   try {
     value = parseJSON(text);
   } catch (e) {
-    throw new BuiltinError(goJSONError(text) ?? (e as Error).message);
+    const tooDeep = nestingError(text);
+    if (tooDeep !== null) throw new BuiltinError(tooDeep);
+    if (e instanceof RangeError) throw new BuiltinError('input nests too deeply');
+    let message: string | null;
+    try {
+      message = goJSONError(text);
+    } catch {
+      message = null;
+    }
+    throw new BuiltinError(message ?? (e as Error).message);
   }
   return value;
+}
+
+/** Go's decoder stops at 10000 levels of nesting; found without recursion. */
+const MAX_JSON_DEPTH = 10000;
+
+function nestingError(text: string): string | null {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      if (++depth > MAX_JSON_DEPTH) return `invalid character '${c}' exceeded max depth`;
+    } else if (c === ']' || c === '}') depth--;
+  }
+  return null;
 }
 
 /** Go's quoteChar: a character in single quotes, as Go's JSON syntax errors show it. */

@@ -416,8 +416,13 @@ function execList(nodes: Node[], scope: Scope, out: string[]): void {
 }
 
 export function renderTemplate(src: string, vars: RObject): string {
-  const tree = new Parser(pieces(src)).parseList([]).nodes;
-  const out: string[] = [];
-  execList(tree, { dot: vars, vars: new Map([['$', vars]]) }, out);
-  return out.join('');
+  try {
+    const tree = new Parser(pieces(src)).parseList([]).nodes;
+    const out: string[] = [];
+    execList(tree, { dot: vars, vars: new Map([['$', vars]]) }, out);
+    return out.join('');
+  } catch (e) {
+    if (e instanceof RangeError) throw new BuiltinError('template: actions nest too deeply');
+    throw e;
+  }
 }

@@ -73,6 +73,9 @@ test('json.unmarshal and json.is_valid', () => {
     ['{} {}', "invalid character '{' after top-level value"],
   ];
   for (const [text, message] of goErrors) assertFails('BuiltinError', message, 'json.unmarshal', text);
+  const deep = '['.repeat(200000) + ']'.repeat(200000);
+  assertFails('BuiltinError', "invalid character '[' exceeded max depth", 'json.unmarshal', deep);
+  assertFails('BuiltinError', 'yaml: line 1', 'yaml.unmarshal', deep);
   assertFails('BuiltinTypeError', 'operand 1 must be string but got number', 'json.unmarshal', 1);
 });
 

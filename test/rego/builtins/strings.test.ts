@@ -148,4 +148,5 @@ test('strings.render_template runs Go text/template', () => {
   assert.equal(vars(['{{range .m}}{{.}};{{else}}none{{end}}', { m: {} }]), 'none');
   assert.equal(vars(['{{.l}} {{.m}} {{.n}}', { l: ['a', 1], m: { k: true }, n: null }]), '[a 1] map[k:true] <nil>');
   assertFails('BuiltinError', 'unexpected EOF', 'strings.render_template', '{{if .a}}x', new RObject());
+  assertFails('BuiltinError', 'nest too deeply', 'strings.render_template', '{{if .a}}'.repeat(50000) + '{{end}}'.repeat(50000), new RObject());
 });
