@@ -13,6 +13,8 @@ export interface ValidateOptions {
   otherActiveRoots: { name: string; roots: string[] }[];
   /** This bundle's name: an entry of otherActiveRoots with the same name is ignored. */
   name?: string;
+  /** Compile the modules (default true); false checks only roots and packages (e.g. at re-activation). */
+  compile?: boolean;
   /** Run the bundle's `test_*` rules (default true). */
   runTests?: boolean;
   /** Per-test evaluation deadline (default 5000 ms, as `opa test`). */
@@ -52,7 +54,7 @@ export function validateBundle(bundle: ParsedBundle, options: ValidateOptions): 
   checkData(bundle, roots, problems);
   checkOtherBundles(roots, manifestFile, options, problems);
 
-  if (parseFailed) return problems;
+  if (parseFailed || options.compile === false) return problems;
   let policy: ReturnType<typeof compileModules>;
   try {
     policy = compileModules(bundle.modules.map((m) => ({ file: m.path, source: m.source, regoVersion: m.regoVersion })));

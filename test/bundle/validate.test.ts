@@ -148,3 +148,11 @@ test('Rego v0 modules compile when the manifest says rego_version 0', () => {
   const asV1 = validate([file('old.rego', files[1].content.toString())]);
   assert.ok(asV1.length > 0 && asV1[0].code === 'rego_parse_error');
 });
+
+test('compile: false checks roots and packages only', () => {
+  const files = [file('.manifest', '{"roots": ["a"]}'), file('a/x.rego', 'package a\n\nallow if {\n  y == 1\n}\n'), file('b.rego', 'package b\n')];
+  const problems: Problem[] = [];
+  const bundle = parseBundleFiles(files, problems);
+  assert.deepEqual(messages(validateBundle(bundle, { otherActiveRoots: [], compile: false })), ["manifest roots [a] do not permit 'package b' in module '/b.rego'"]);
+  assert.equal(validateBundle(bundle, { otherActiveRoots: [] }).length, 2);
+});
