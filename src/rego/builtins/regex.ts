@@ -235,8 +235,9 @@ function templateMatch([template, value, start, end]: Value[]): Value {
   return regexMatches(templateRegex(t, open, close), s);
 }
 
-const matchDecl = (name: string) => ({
+const matchDecl = (name: string, deprecated = false) => ({
   name,
+  deprecated,
   args: ['string', 'string'],
   result: 'boolean',
   impl: ([p, v]: Value[]) => regexMatches(asString(p, 1), asString(v, 2)),
@@ -244,7 +245,7 @@ const matchDecl = (name: string) => ({
 
 register(
   matchDecl('regex.match'),
-  matchDecl('re_match'),
+  matchDecl('re_match', true),
   {
     name: 'regex.is_valid',
     args: ['any'],

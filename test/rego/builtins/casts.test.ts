@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RObject, RSet } from '../../../src/rego/eval/values';
 import { assertFails, call } from './text-helpers';
+import { lookupBuiltin } from '../../../src/rego/builtins/registry';
 
 test('to_number converts null, booleans, numbers and numeric strings', () => {
   assert.equal(call('to_number', null), 0);
@@ -35,4 +36,11 @@ test('v0 casts check the operand type', () => {
   assertFails('BuiltinTypeError', 'operand 1 must be one of {array, set} but got number', 'cast_array', 1);
   assertFails('BuiltinTypeError', 'operand 1 must be string but got number', 'cast_string', 1);
   assertFails('BuiltinTypeError', 'operand 1 must be null but got boolean', 'cast_null', true);
+});
+
+test('the v0 casts are marked deprecated, to_number is not', () => {
+  for (const name of ['cast_array', 'cast_set', 'cast_string', 'cast_boolean', 'cast_null', 'cast_object']) {
+    assert.equal(lookupBuiltin(name)?.deprecated, true, name);
+  }
+  assert.notEqual(lookupBuiltin('to_number')?.deprecated, true);
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertFails, call } from './text-helpers';
+import { lookupBuiltin } from '../../../src/rego/builtins/registry';
 
 test('regex.match and re_match use RE2 syntax and report Go parse errors', () => {
   assert.equal(call('regex.match', '^[a-z]+\\[[0-9]+\\]$', 'foo[1]'), true);
@@ -22,6 +23,11 @@ test('catastrophic backtracking patterns finish quickly under RE2', () => {
   assert.equal(call('regex.match', '^(a|aa)*$', input), false);
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   assert.ok(ms < 5000, `took ${ms} ms`);
+});
+
+test('re_match is the deprecated spelling of regex.match', () => {
+  assert.equal(lookupBuiltin('re_match')?.deprecated, true);
+  assert.equal(lookupBuiltin('regex.match')?.deprecated, false);
 });
 
 test('regex.is_valid never fails', () => {
