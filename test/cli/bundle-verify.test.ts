@@ -95,3 +95,23 @@ test('a module that does not compile is reported with file and row; exit 1', asy
   assert.equal(r.code, 1);
   assert.match(r.stderr, /p\/p\.rego:4(:\d+)?: rego_unsafe_var_error: /);
 });
+
+test('verify also takes a bundle .tar.gz, and reports a broken archive with its problems', async () => {
+  const { writeBundle } = await import('../../src/bundle');
+  writeFileSync(
+    join(work, 'b.tar.gz'),
+    await writeBundle([
+      { path: 'p/p.rego', content: Buffer.from('package p\n\nx := data.p.v\n') },
+      { path: 'p/data.json', content: Buffer.from('{"v": 2}') },
+      { path: 'p/p_test.rego', content: Buffer.from('package p\n\ntest_x if x == 2\n') },
+    ]),
+  );
+  const r = await arbiter(['verify', 'b.tar.gz', '-q']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^p\/p_test\.rego:\ndata\.p\.test_x: PASS \(/);
+
+  writeFileSync(join(work, 'broken.tar.gz'), await writeBundle([{ path: 'data.json', content: Buffer.from('{"v": [1,\n2,,]}') }]));
+  const broken = await arbiter(['verify', 'broken.tar.gz', '-q']);
+  assert.equal(broken.code, 1);
+  assert.match(broken.stderr, /^1 error occurred:\ndata\.json:2:3: invalid JSON: /);
+});
