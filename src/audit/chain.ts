@@ -1,6 +1,6 @@
 // Verification of a tenant's hash chain: walks the records in seq order from the chain's anchor
 // (moved forward by retention) to its head, recomputing every hash.
-import { chainHash, hashedText } from '../store/decisions';
+import { chainHash, recordText } from '../store/decisions';
 import type { Store } from '../store/types';
 
 export interface ChainVerification {
@@ -33,7 +33,7 @@ export async function verifyChain(store: Pick<Store, 'getChainState' | 'iterateD
     if (seq !== expectedSeq) return broken(r.decision_id, expectedSeq, `expected seq ${expectedSeq}, found ${r.seq}`);
     if (r.tenant !== tenant) return broken(r.decision_id, seq, `record belongs to tenant ${JSON.stringify(r.tenant)}`);
     if (r.prev_hash !== prev) return broken(r.decision_id, seq, 'prev_hash does not match the hash of the previous record');
-    if (chainHash(prev, hashedText(r, seq)) !== r.hash) return broken(r.decision_id, seq, 'record content does not match its hash');
+    if (chainHash(prev, seq, recordText(r)) !== r.hash) return broken(r.decision_id, seq, 'record content does not match its hash');
     prev = r.hash;
     lastId = r.decision_id;
     expectedSeq++;

@@ -7,15 +7,18 @@ import { InvalidArgumentError, type DecisionRecord, type DecisionQuery } from '.
 /** prev_hash of a tenant's first record. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** The fields a record's hash covers: everything but prev_hash and hash, seq included. */
-export function hashedText(record: DecisionRecord, seq: number): string {
-  const { prev_hash: _p, hash: _h, ...fields } = record;
-  return canonicalJSON({ ...fields, seq });
+/** The canonical JSON stored and hashed for a record: every field but seq, prev_hash and hash. */
+export function recordText(record: DecisionRecord): string {
+  const { seq: _s, prev_hash: _p, hash: _h, ...fields } = record;
+  return canonicalJSON(fields);
 }
 
-/** hash = sha256(prev_hash + canonical JSON of the record's fields), hex. */
-export function chainHash(prevHash: string, text: string): string {
-  return createHash('sha256').update(prevHash).update(text).digest('hex');
+/**
+ * hash = sha256(prev_hash + "\n" + seq + "\n" + recordText), hex. The seq is hashed apart from
+ * the text so the text can be prepared before the chain's head is known (and locked).
+ */
+export function chainHash(prevHash: string, seq: number, text: string): string {
+  return createHash('sha256').update(`${prevHash}\n${seq}\n`).update(text).digest('hex');
 }
 
 export type Outcome = NonNullable<DecisionQuery['outcome']>;
@@ -113,11 +116,12 @@ export interface DecisionRow {
   hash: string;
 }
 
-export function decisionRow(r: DecisionRecord, seq: number, prevHash: string): DecisionRow {
-  const text = hashedText(r, seq);
+/** Everything of a row that does not depend on its place in the chain. */
+export type PreparedDecision = Omit<DecisionRow, 'seq' | 'prev_hash' | 'hash'>;
+
+export function prepareDecision(r: DecisionRecord): PreparedDecision {
   return {
     tenant: r.tenant,
-    seq,
     decision_id: r.decision_id,
     ts: timestampMicros(r.timestamp),
     path: normalizePath(r.path),
@@ -125,10 +129,12 @@ export function decisionRow(r: DecisionRecord, seq: number, prevHash: string): D
     source: r.source,
     outcome: classifyOutcome(r),
     bundles: Object.keys(r.bundles ?? {}),
-    record: text,
-    prev_hash: prevHash,
-    hash: chainHash(prevHash, text),
+    record: recordText(r),
   };
+}
+
+export function chainRow(p: PreparedDecision, seq: number, prevHash: string): DecisionRow {
+  return { ...p, seq, prev_hash: prevHash, hash: chainHash(prevHash, seq, p.record) };
 }
 
 /**

@@ -14,12 +14,14 @@ import {
   GENESIS_HASH,
   checkLimit,
   checkRecord,
-  decisionRow,
+  chainRow,
+  prepareDecision,
   decodeCursor,
   encodeCursor,
   normalizePath,
   timestampMicros,
   type DecisionRow,
+  type PreparedDecision,
 } from './decisions';
 import {
   ConflictError,
@@ -360,11 +362,13 @@ class PostgresStore implements Store {
 
   async appendDecisions(records: DecisionRecord[]): Promise<{ inserted: number; duplicates: number }> {
     for (const r of records) checkRecord(r);
-    const byTenant = new Map<string, DecisionRecord[]>();
+    // Canonical JSON before the transaction: the tenant's chain stays locked only for hashing.
+    const byTenant = new Map<string, PreparedDecision[]>();
     for (const r of records) {
+      const p = prepareDecision(r);
       const list = byTenant.get(r.tenant);
-      if (list) list.push(r);
-      else byTenant.set(r.tenant, [r]);
+      if (list) list.push(p);
+      else byTenant.set(r.tenant, [p]);
     }
     const tenants = [...byTenant.keys()].sort();
     if (tenants.length === 0) return { inserted: 0, duplicates: 0 };
@@ -399,7 +403,7 @@ class PostgresStore implements Store {
             continue;
           }
           seen.add(r.decision_id);
-          const row = decisionRow(r, seq + 1, hash);
+          const row = chainRow(r, seq + 1, hash);
           rows.push(row);
           seq = row.seq;
           hash = row.hash;
@@ -436,7 +440,7 @@ class PostgresStore implements Store {
   }
 
   async getDecision(tenant: string, id: string): Promise<DecisionRecord | undefined> {
-    const r = (await this.query('SELECT record, prev_hash, hash FROM decisions WHERE tenant = $1 AND decision_id = $2', [tenant, id]))[0];
+    const r = (await this.query('SELECT seq, record, prev_hash, hash FROM decisions WHERE tenant = $1 AND decision_id = $2', [tenant, id]))[0];
     return r && toRecord(r);
   }
 
@@ -601,5 +605,5 @@ function toMeta(r: Row, active: boolean): BundleVersionMeta {
 }
 
 function toRecord(r: Row): DecisionRecord {
-  return { ...(parseJSONExact(r.record) as DecisionRecord), prev_hash: r.prev_hash, hash: r.hash };
+  return { ...(parseJSONExact(r.record) as DecisionRecord), seq: Number(r.seq), prev_hash: r.prev_hash, hash: r.hash };
 }

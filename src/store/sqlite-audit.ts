@@ -1,7 +1,7 @@
 // Appending and pruning the audit log on a better-sqlite3 connection. Used by the store itself
 // (inline mode) and by its writer thread (sqlite-writer-thread.ts), which has its own connection.
 import type Database from 'better-sqlite3';
-import { GENESIS_HASH, decisionRow } from './decisions';
+import { GENESIS_HASH, chainRow, prepareDecision } from './decisions';
 import type { DecisionRecord } from './types';
 
 /** A validated DecisionQuery, in the store's own units (cursor decoded, times in microseconds). */
@@ -65,7 +65,7 @@ export class SqliteAuditLog {
           head = row ? { seq: row.head_seq, hash: row.head_hash } : { seq: 0, hash: GENESIS_HASH };
           heads.set(r.tenant, head);
         }
-        const row = decisionRow(r, head.seq + 1, head.hash);
+        const row = chainRow(prepareDecision(r), head.seq + 1, head.hash);
         if (insert.run({ ...row, bundles: JSON.stringify(row.bundles) }).changes === 0) {
           duplicates++;
           continue;

@@ -308,7 +308,7 @@ class SqliteStore implements Store {
   }
 
   async getDecision(tenant: string, id: string): Promise<DecisionRecord | undefined> {
-    const r = this.stmt('SELECT record, prev_hash, hash FROM decisions WHERE tenant = ? AND decision_id = ?')
+    const r = this.stmt('SELECT seq, record, prev_hash, hash FROM decisions WHERE tenant = ? AND decision_id = ?')
       .get(tenant, id) as Row | undefined;
     return r && toRecord(r);
   }
@@ -434,7 +434,7 @@ function toMeta(r: Row, active: boolean): BundleVersionMeta {
 }
 
 function toRecord(r: Row): DecisionRecord {
-  return { ...(parseJSONExact(r.record) as DecisionRecord), prev_hash: r.prev_hash, hash: r.hash };
+  return { ...(parseJSONExact(r.record) as DecisionRecord), seq: r.seq, prev_hash: r.prev_hash, hash: r.hash };
 }
 
 type ThreadCall = ThreadRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;

@@ -4,7 +4,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { verifyChain } from '../../src/audit/chain';
-import { GENESIS_HASH, chainHash, hashedText, classifyOutcome } from '../../src/store/decisions';
+import { GENESIS_HASH, chainHash, recordText, classifyOutcome } from '../../src/store/decisions';
 import { ConflictError, InvalidArgumentError, NotFoundError, type BundleActivation, type DecisionRecord, type Store } from '../../src/store/types';
 
 export interface StoreHandle {
@@ -183,7 +183,7 @@ export function storeContract(backend: string, open: () => Promise<StoreHandle>)
         let prev = GENESIS_HASH;
         for (const r of chainA) {
           assert.equal(r.prev_hash, prev);
-          assert.equal(r.hash, chainHash(prev, hashedText(r, r.seq!)));
+          assert.equal(r.hash, chainHash(prev, r.seq!, recordText(r)));
           prev = r.hash!;
         }
         const chainB = await collect(store.iterateDecisions('log-b'));
