@@ -377,7 +377,7 @@ function execList(nodes: Node[], scope: Scope, out: string[]): void {
         break;
       case 'action': {
         const v = evalPipe(n.pipe, scope);
-        if (n.pipe.decl.length === 0) out.push(show(v));
+        if (n.pipe.decl.length === 0) out.push(v === null ? '<no value>' : show(v));
         break;
       }
       case 'if':

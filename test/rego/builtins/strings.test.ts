@@ -146,7 +146,8 @@ test('strings.render_template runs Go text/template', () => {
   assert.equal(vars(['{{- if eq .n 2 }} two {{- else }} other{{ end -}} !', { n: 2 }]), ' two!');
   assert.equal(vars(['{{with .a}}{{.b}}{{end}}|{{len .l}}|{{index .l 1}}|{{printf "%03d" 7}}', { a: { b: 'x' }, l: [1, 2] }]), 'x|2|2|007');
   assert.equal(vars(['{{range .m}}{{.}};{{else}}none{{end}}', { m: {} }]), 'none');
-  assert.equal(vars(['{{.l}} {{.m}} {{.n}}', { l: ['a', 1], m: { k: true }, n: null }]), '[a 1] map[k:true] <nil>');
+  assert.equal(vars(['{{.l}} {{.m}} {{.n}}', { l: ['a', 1], m: { k: true }, n: null }]), '[a 1] map[k:true] <no value>');
+  assert.equal(vars(['{{.l}}', { l: [null] }]), '[<nil>]');
   assertFails('BuiltinError', 'unexpected EOF', 'strings.render_template', '{{if .a}}x', new RObject());
   assertFails('BuiltinError', 'nest too deeply', 'strings.render_template', '{{if .a}}'.repeat(50000) + '{{end}}'.repeat(50000), new RObject());
 });
