@@ -1,5 +1,16 @@
 // Verification of a tenant's hash chain: walks the records in seq order from the chain's anchor
 // (moved forward by retention) to its head, recomputing every hash.
+//
+// The chain, per tenant (src/store/decisions.ts):
+// - seq numbers records 1, 2, 3, ... in append order;
+// - text = canonical JSON of the record without seq, prev_hash and hash: object keys sorted (by
+//   UTF-16 code units), no whitespace, members whose value is undefined left out, integers beyond
+//   2^53 printed exactly;
+// - hash = hex(sha256(prev_hash + "\n" + seq + "\n" + text)); prev_hash is the previous record's
+//   hash, 64 zeros for seq 1;
+// - retention removes the oldest records and records, as the chain's anchor, the seq and
+//   prev_hash the first remaining record must have; the head (last seq and hash) is kept apart
+//   from the records, so a truncated tail is detected too.
 import { chainHash, recordText } from '../store/decisions';
 import type { Store } from '../store/types';
 
