@@ -189,9 +189,7 @@ function resolveRule(ctx: NameContext, mod: Module, rule: Rule, kind: GroupKind,
   const headTerms: Term[] = [...keys];
   if (rule.key) headTerms.push(rule.key);
   if (rule.value) headTerms.push(rule.value);
-  if (rule.args) {
-    r.declareLevel(scope, [], rule.args);
-  }
+  if (rule.args) r.declareArgs(scope, rule.args);
   r.declareLevel(scope, rule.body, headTerms);
   const args = rule.args ? rule.args.map((a) => r.term(scope, a)) : null;
   const bound = new Set<number>();
@@ -283,18 +281,17 @@ function checkRecursion(st: CompileState): void {
     for (let d of defs) {
       for (let cur: RuleDef | null = d; cur; cur = cur.elseRule) {
         d = cur;
-        visitRuleIR(d, (path) => {
-          // the deepest node with rules along the path
-          let node: DNode = st.root;
-          for (const p of path) {
-            if (node.hasRules) break;
-            const c = node.children.get(p);
-            if (!c) return; // base data only
-            node = c;
-          }
+        // A data ref depends on the rules its path can reach (a variable key reaches every child).
+        const match = (node: DNode, path: (string | null)[], i: number): void => {
           if (node.hasRules) out.add(node);
-          else addAllBelow(node, out);
-        });
+          else if (i === path.length) addAllBelow(node, out);
+          else if (path[i] === null) for (const c of node.children.values()) match(c, path, i + 1);
+          else {
+            const c = node.children.get(path[i]!);
+            if (c) match(c, path, i + 1);
+          }
+        };
+        visitRuleIR(d, (path) => match(st.root, path, 0));
       }
     }
     deps.set(n, out);
@@ -327,8 +324,8 @@ function addAllBelow(n: DNode, out: Set<DNode>): void {
   for (const c of n.children.values()) addAllBelow(c, out);
 }
 
-/** Calls fn with the constant data path prefix of every data ref and function call in a rule. */
-function visitRuleIR(def: RuleDef, fn: (path: string[]) => void): void {
+/** Calls fn with the path of every data ref (null for a variable key) and function call in a rule. */
+function visitRuleIR(def: RuleDef, fn: (path: (string | null)[]) => void): void {
   const visit = (t: IR): void => {
     switch (t.k) {
       case 'data':
@@ -336,12 +333,14 @@ function visitRuleIR(def: RuleDef, fn: (path: string[]) => void): void {
         return;
       case 'ref': {
         if (t.head.k === 'data') {
-          const path: string[] = [];
+          const path: (string | null)[] = [];
           let baseOnly = false;
           for (const p of t.path) {
-            if (p.k === 'const' && typeof p.v !== 'string') baseOnly = true; // no rule has a non-string key
-            if (p.k !== 'const' || typeof p.v !== 'string') break;
-            path.push(p.v);
+            if (p.k === 'const' && typeof p.v !== 'string') {
+              baseOnly = true; // no rule has a non-string key
+              break;
+            }
+            path.push(p.k === 'const' ? (p.v as string) : null);
           }
           if (!baseOnly) fn(path);
         } else visit(t.head);

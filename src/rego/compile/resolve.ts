@@ -123,6 +123,15 @@ export class Resolver {
     }
   }
 
+  /** Function parameters: every variable in them is local, even one named like a rule. */
+  declareArgs(scope: Scope, args: Term[]): void {
+    const vars: Term[] = [];
+    for (const a of args) collectVars(a, vars);
+    for (const v of vars) {
+      if (v.type === 'var' && !isWildcard(v.name) && !scope.names.has(v.name)) this.allocate(scope, v.name);
+    }
+  }
+
   private declare(scope: Scope, v: Term, index = -1): void {
     if (v.type !== 'var') return;
     if (isWildcard(v.name)) return;

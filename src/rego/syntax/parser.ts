@@ -182,6 +182,7 @@ export class Parser {
           this.fail(`unexpected keyword, must be one of [contains every if in]`, start);
         }
         if (names[2] !== 'not') this.keywords.add(names[2]);
+        if (names[2] === 'every') this.keywords.add('in');
       }
     } else if (root === 'rego') {
       if (names.length !== 2 || names[1] !== 'v1') this.fail('invalid import `rego`, must be `rego.v1`', start);
@@ -615,11 +616,11 @@ export class Parser {
     const left = this.parseTermExpr(true);
     if (this.isPunct('=')) {
       this.pos++;
-      return { type: 'unify', left, right: this.parseTermExpr() };
+      return { type: 'unify', left, right: this.parseTermExpr(true) };
     }
     if (this.isPunct(':=')) {
       this.pos++;
-      return { type: 'assign', left, right: this.parseTermExpr() };
+      return { type: 'assign', left, right: this.parseTermExpr(true) };
     }
     return { type: 'term', term: left };
   }
