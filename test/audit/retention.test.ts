@@ -47,7 +47,7 @@ describe('RetentionJob', () => {
       job.start();
       const fresh = Array.from({ length: 400 }, () => decision('bg', { timestamp: daysAgo(1) }));
       for (let i = 0; i < fresh.length; i += 20) await Promise.all(fresh.slice(i, i + 20).map((r) => recorder.record(r)));
-      await until(() => removed === 1000, 'the old records to be pruned');
+      await until(() => removed === 1000, 'the old records to be pruned', 30_000);
       await job.stop();
       await recorder.close();
       assert.deepEqual(await verifyChain(store, 'bg'), { valid: true, records: 400 });
