@@ -1,7 +1,8 @@
-// The `arbiter` command: serve, token, bundle build|push, verify.
+// The `arbiter` command: serve, token, bundle build|push, verify, test.
 
 import { Command, CommanderError } from 'commander';
 import { registerBundleCommands } from './bundle';
+import { processIO, registerTestCommand } from './test';
 import { registerTokenCommand } from './token';
 import { registerVerifyCommand } from './verify';
 
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerTokenCommand(program);
   registerBundleCommands(program);
   registerVerifyCommand(program);
+  registerTestCommand(program, () => processIO());
   return program;
 }
 
