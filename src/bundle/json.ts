@@ -357,6 +357,21 @@ export function canonicalizeJSONText(text: string): string {
 // eslint-disable-next-line no-control-regex
 const PLAIN_STRING_BODY = /^[^"\\\u0000-\u001f\u2028\u2029]*$/;
 
+/**
+ * Member indexes in key order. A repeated key keeps only its last value, as Go's decoder does.
+ * Objects already in order (common for small ones) cost no sort.
+ */
+function memberOrder(keys: string[], codePointOrder: boolean): number[] {
+  const cmp = codePointOrder ? compareCodePoints : (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  let inOrder = true;
+  for (let i = 1; i < keys.length && inOrder; i++) if (cmp(keys[i - 1], keys[i]) >= 0) inOrder = false;
+  const order = keys.map((_, i) => i);
+  if (inOrder) return order;
+  // Ties broken by position, so the last of repeated keys comes last and is the one kept.
+  order.sort((a, b) => cmp(keys[a], keys[b]) || a - b);
+  return order.filter((m, i) => i + 1 === order.length || keys[order[i + 1]] !== keys[m]);
+}
+
 /** The body of the string literal at the position when it needs no decoding or escaping; consumed. */
 function plainStringAt(p: Parser): string | undefined {
   const end = p.text.indexOf('"', p.pos + 1);
@@ -378,20 +393,22 @@ function canonicalValue(p: Parser, depth: number): string {
         p.pos++;
         return '{}';
       }
-      // [decoded key, canonical key text, canonical value] per member
-      const members: [string, string, string][] = [];
+      const keys: string[] = [];
+      const keyTexts: string[] = [];
+      const values: string[] = [];
       let needsCodePointOrder = false;
       while (true) {
         if (t[p.pos] !== '"') p.fail(`unexpected ${p.describeHere()}, expected a string object key`);
         const plain = plainStringAt(p);
         const key = plain ?? p.string();
-        const keyText = plain !== undefined ? `"${plain}"` : goString(key);
+        keyTexts.push(plain !== undefined ? `"${plain}"` : goString(key));
+        keys.push(key);
         if (!needsCodePointOrder && HIGH_CHAR.test(key)) needsCodePointOrder = true;
         p.skipSpace();
         if (t[p.pos] !== ':') p.fail(`unexpected ${p.describeHere()}, expected ':' after object key`);
         p.pos++;
         p.skipSpace();
-        members.push([key, keyText, canonicalValue(p, depth + 1)]);
+        values.push(canonicalValue(p, depth + 1));
         p.skipSpace();
         const c = t[p.pos];
         if (c !== ',' && c !== '}') p.fail(`unexpected ${p.describeHere()}, expected ',' or '}' in object`);
@@ -399,14 +416,11 @@ function canonicalValue(p: Parser, depth: number): string {
         if (c === '}') break;
         p.skipSpace();
       }
-      if (members.length > 1) {
-        // A stable sort keeps repeated keys in source order; the last one wins, as in Go.
-        members.sort(needsCodePointOrder ? (a, b) => compareCodePoints(a[0], b[0]) : (a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-      }
+      const order = memberOrder(keys, needsCodePointOrder);
       let out = '{';
-      for (let i = 0; i < members.length; i++) {
-        if (i + 1 < members.length && members[i + 1][0] === members[i][0]) continue;
-        out += (out.length > 1 ? ',' : '') + members[i][1] + ':' + members[i][2];
+      for (let i = 0; i < order.length; i++) {
+        const m = order[i];
+        out += (i > 0 ? ',' : '') + keyTexts[m] + ':' + values[m];
       }
       return out + '}';
     }
