@@ -1,0 +1,158 @@
+// Idle long polls against the real server: N agents hold `Prefer: ...;wait=600` bundle requests
+// while wrk measures the decision API; then one activation must answer every one of them.
+// Reports the server's memory (RSS of all its processes) before and with the waiters, decision
+// throughput idle vs. with the waiters, and how long the activation took to reach the agents.
+//
+//   npx tsx bench/longpoll.ts [--polls 2000] [--workers 2] [--seconds 10] [--connections 32]
+//
+// Needs wrk (`apt-get install -y wrk`).
+
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildBundleFromDir, writeBundle } from '../src/bundle';
+
+const ROOT = join(__dirname, '..');
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+const polls = Number(arg('polls', '2000'));
+const workers = arg('workers', '2');
+const seconds = Number(arg('seconds', '10'));
+const connections = Number(arg('connections', '32'));
+const BUNDLE = 'kubernetes';
+
+/** Resident memory (kB) of a process and all its descendants. */
+function treeRssKb(rootPid: number): number {
+  const parents = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const text = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parents.set(Number(name), Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone
+    }
+  }
+  let kb = 0;
+  const queue = [rootPid];
+  while (queue.length > 0) {
+    const pid = queue.pop()!;
+    try {
+      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // gone
+    }
+    for (const [child, parent] of parents) if (parent === pid) queue.push(child);
+  }
+  return kb;
+}
+
+function request(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; at: number }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, at: performance.now() }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function waitReady(port: number): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const ok = await request(port, 'GET', '/health/ready', {}).then((r) => r.status === 200, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('server not ready after 60 s');
+}
+
+function wrk(script: string, url: string, secs: number): { rps: number; p99: string } {
+  const out = spawnSync('wrk', ['-t1', `-c${connections}`, `-d${secs}s`, '--latency', '-s', script, url], { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`wrk failed: ${out.stderr}`);
+  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out.stdout)?.[1]), p99: /99%\s+(\S+)/.exec(out.stdout)?.[1] ?? '?' };
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'arbiter-longpoll-'));
+  const port = 21000 + Math.floor(Math.random() * 20000);
+  const server = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, ARBITER_DATA_DIR: dir, ARBITER_PORT: String(port), ARBITER_WORKERS: workers, ARBITER_LOG_LEVEL: 'warn', ARBITER_BUNDLES_DIR: join(ROOT, 'bundles'), ARBITER_LONG_POLL_MAX: '900s' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    await waitReady(port);
+    const token = readFileSync(join(dir, 'demo.token'), 'utf8').trim();
+    const auth = { Authorization: `Bearer ${token}` };
+    const script = join(dir, 'post.lua');
+    writeFileSync(
+      script,
+      [
+        'wrk.method = "POST"',
+        'wrk.headers["Content-Type"] = "application/json"',
+        `wrk.headers["Authorization"] = "Bearer ${token}"`,
+        `local f = io.open(${JSON.stringify(join(ROOT, 'bench', 'http-input.json'))}, "r")`,
+        'wrk.body = f:read("*a")',
+        'f:close()',
+      ].join('\n'),
+    );
+    const url = `http://127.0.0.1:${port}/v1/data/main/deny`;
+    const bundlePath = `/tenants/demo/bundles/${BUNDLE}`;
+    const first = await request(port, 'GET', bundlePath, { ...auth, Prefer: 'modes=snapshot,delta;wait=600' });
+    if (first.status !== 200) throw new Error(`first download: ${first.status}`);
+    const etag = String(first.headers.etag);
+
+    wrk(script, url, 2); // warm-up
+    const rssIdle = treeRssKb(server.pid!);
+    const idle = wrk(script, url, seconds);
+
+    const pollHeaders = { ...auth, 'User-Agent': 'Open-Policy-Agent/0.61.0 (linux, amd64)', Prefer: 'modes=snapshot,delta;wait=600', 'If-None-Match': etag };
+    const answers = Array.from({ length: polls }, () => request(port, 'GET', bundlePath, pollHeaders));
+    await new Promise((r) => setTimeout(r, 3000)); // every request sent and parked
+    const rssWaiting = treeRssKb(server.pid!);
+    const busy = wrk(script, url, seconds);
+    const rssAfterLoad = treeRssKb(server.pid!);
+
+    // A new version of the same bundle (another revision), published while they wait.
+    const files = (await buildBundleFromDir(join(ROOT, 'bundles', BUNDLE))).map((f) =>
+      f.path === '.manifest' ? { path: f.path, content: Buffer.from(JSON.stringify({ ...JSON.parse(f.content.toString()), revision: `bench-${Date.now()}` })) } : f,
+    );
+    const archive = await writeBundle(files);
+    const started = performance.now();
+    const published = await new Promise<{ status: number; at: number }>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'PUT', path: bundlePath, headers: { ...auth, 'Content-Type': 'application/gzip' }, agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, at: performance.now() }));
+      });
+      req.on('error', reject);
+      req.end(archive);
+    });
+    if (published.status !== 201) throw new Error(`publish: ${published.status}`);
+    const results = await Promise.all(answers);
+    const wake = results.map((r) => r.at - started).sort((a, b) => a - b);
+    const statuses = new Map<number, number>();
+    for (const r of results) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+
+    const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+    console.log(`workers=${workers} polls=${polls} connections=${connections} seconds=${seconds} load(1/5/15m)=${load}`);
+    console.log(`server RSS: idle ${(rssIdle / 1024).toFixed(1)} MiB, with ${polls} long polls ${(rssWaiting / 1024).toFixed(1)} MiB (+${((rssWaiting - rssIdle) / 1024).toFixed(1)} MiB, ${(((rssWaiting - rssIdle) * 1024) / polls).toFixed(0)} bytes each), after load ${(rssAfterLoad / 1024).toFixed(1)} MiB`);
+    console.log(`decisions/s: idle ${idle.rps.toFixed(0)} (p99 ${idle.p99}), with ${polls} long polls waiting ${busy.rps.toFixed(0)} (p99 ${busy.p99}): ${((busy.rps / idle.rps - 1) * 100).toFixed(1)}%`);
+    console.log(`upload+validation+activation took ${(published.at - started).toFixed(0)} ms; every waiter answered: statuses ${JSON.stringify(Object.fromEntries(statuses))}, p50 ${pct(wake, 50).toFixed(0)} ms, p99 ${pct(wake, 99).toFixed(0)} ms, last ${wake[wake.length - 1].toFixed(0)} ms`);
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    if (server.exitCode === null) server.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+void main();
