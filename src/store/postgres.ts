@@ -93,7 +93,8 @@ class PostgresStore implements Store {
     try {
       await client.query(`SELECT pg_advisory_lock(hashtext($1))`, [`arbiter-migrations:${this.schema}`]);
       try {
-        await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.schema)}`);
+        // A role without CREATE on the database can still run in the existing public schema.
+        if (this.schema !== 'public') await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.schema)}`);
         await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
           version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
         const applied = new Set((await client.query('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
