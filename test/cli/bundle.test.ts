@@ -165,6 +165,9 @@ test('bundle push of a rejected upload prints every problem and exits 1; no toke
   } finally {
     server.close();
   }
+  const unreachable = await arbiter(['bundle', 'push', 'prebuilt.tar.gz', '--server', url, '--tenant', 'team-a', '--name', 'k8s', '-q'], { ARBITER_TOKEN: 't' });
+  assert.equal(unreachable.code, 1);
+  assert.match(unreachable.stderr, /^arbiter: cannot reach http:\/\/127\.0\.0\.1:\d+: /);
 });
 
 test('bundle push against a real Arbiter: the version is stored and served; a bad bundle is refused with every problem', async () => {
