@@ -30,6 +30,7 @@ export class AuditClosedError extends Error {
 
 interface Pending {
   records: DecisionRecord[];
+  enqueuedAt: number;
   resolve: () => void;
   reject: (e: Error) => void;
 }
@@ -45,6 +46,8 @@ export class AuditRecorder {
   private enqueuedGroups = 0;
   private settledGroups = 0;
   private flushWaiters: { target: number; resolve: () => void }[] = [];
+  /** Enqueue time of the oldest record in the commit running now. */
+  private inFlightSince: number | undefined;
   private stats = { commits: 0, records: 0, failures: 0, lastCommitMs: 0 };
 
   constructor(
@@ -72,7 +75,7 @@ export class AuditRecorder {
     if (this.queued + records.length > this.maxQueue)
       return Promise.reject(new AuditOverloadError(`audit queue is full (${this.queued} records waiting)`));
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ records, resolve, reject });
+      this.queue.push({ records, enqueuedAt: performance.now(), resolve, reject });
       this.queued += records.length;
       this.enqueuedGroups++;
       this.schedule();
@@ -99,6 +102,12 @@ export class AuditRecorder {
   /** Records in the commit running now. */
   get inFlight(): number {
     return this.committing;
+  }
+
+  /** Age of the oldest record not yet committed (0 when nothing waits): the audit lag. */
+  get lagMs(): number {
+    const oldest = this.inFlightSince ?? this.queue[0]?.enqueuedAt;
+    return oldest === undefined ? 0 : performance.now() - oldest;
   }
 
   get lastCommitMs(): number {
@@ -132,6 +141,7 @@ export class AuditRecorder {
     }
     this.queued -= records.length;
     this.committing = records.length;
+    this.inFlightSince = batch[0].enqueuedAt;
     const started = process.hrtime.bigint();
     let error: Error | undefined;
     try {
@@ -141,6 +151,7 @@ export class AuditRecorder {
     }
     const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
     this.committing = 0;
+    this.inFlightSince = undefined;
     this.stats.commits++;
     this.stats.lastCommitMs = durationMs;
     if (error) this.stats.failures += records.length;

@@ -43,12 +43,14 @@ describe('AuditRecorder', () => {
       let firstDone = false;
       void first.then(() => (firstDone = true));
       await new Promise((r) => setTimeout(r, 20));
+      assert.ok(recorder.lagMs >= 15, `lag ${recorder.lagMs} ms while a commit is held`);
       assert.equal(firstDone, false, 'resolved before its commit finished');
       assert.equal(gated.commitsStarted, 1, 'a second commit started while one was running');
       gated.open();
       await Promise.all([first, ...rest]);
       assert.deepEqual(sizes, [1, 3, 3, 1]);
       assert.equal(recorder.queueDepth, 0);
+      assert.equal(recorder.lagMs, 0);
       assert.equal(recorder.inFlight, 0);
     } finally {
       await cleanup();
