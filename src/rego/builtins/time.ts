@@ -3,6 +3,7 @@
 // through Intl (the tz database that ships with Node).
 
 import { type Value, normNumber } from '../eval/values';
+import { BoundedCache } from './lru';
 import { asInteger, asString } from './operands';
 import { BuiltinError, operandError, register } from './registry';
 
@@ -56,9 +57,8 @@ function loadZone(name: string): Zone {
   return { name: zone };
 }
 
-/** Offset east of UTC in seconds at an instant (whole seconds). */
-function zoneOffset(zone: Zone, epochSeconds: number): number {
-  if (zone.name === 'UTC') return 0;
+/** Offset east of UTC in seconds at an instant (whole seconds), asking the tz database. */
+function zoneOffsetUncached(zone: Zone, epochSeconds: number): number {
   const parts = zoneFormatter(zone.name).formatToParts(new Date(epochSeconds * 1000));
   const get = (t: string): string => parts.find((p) => p.type === t)?.value ?? '';
   let year = Number(get('year'));
@@ -68,15 +68,45 @@ function zoneOffset(zone: Zone, epochSeconds: number): number {
 }
 
 /**
+ * Offsets are remembered per zone and quarter hour: asking Intl costs tens of microseconds, and
+ * zone transitions fall on quarter-hour boundaries. A window whose two ends disagree (a historical
+ * transition at an odd time) is not remembered.
+ */
+const OFFSET_WINDOW_S = 900;
+const offsetCache = new BoundedCache<number | null>(4096);
+
+function zoneOffset(zone: Zone, epochSeconds: number): number {
+  if (zone.name === 'UTC') return 0;
+  const start = Math.floor(epochSeconds / OFFSET_WINDOW_S) * OFFSET_WINDOW_S;
+  const cached = offsetCache.get(`${zone.name} ${start}`, () => {
+    const first = zoneOffsetUncached(zone, start);
+    return zoneOffsetUncached(zone, start + OFFSET_WINDOW_S - 1) === first ? first : null;
+  });
+  return cached ?? zoneOffsetUncached(zone, epochSeconds);
+}
+
+/**
  * Locales whose short zone names match tzdata's abbreviations for their regions (en-US knows
  * only American zones: "GMT+1" for Amsterdam, where en-GB says "CET", as Go does).
  */
 const ABBREVIATION_LOCALES = ['en-US', 'en-GB', 'en-IN', 'en-AU', 'en-ZA', 'ja-JP'];
 const nameFormatters = new Map<string, Intl.DateTimeFormat>();
 
+const abbreviationCache = new BoundedCache<string | null>(1024);
+
 /** The zone's abbreviation at an instant, as Go prints it for "MST" in a layout. */
 function zoneAbbreviation(zone: Zone, epochSeconds: number, offset: number): string {
   if (zone.name === 'UTC') return 'UTC';
+  const start = Math.floor(epochSeconds / OFFSET_WINDOW_S) * OFFSET_WINDOW_S;
+  const cached = abbreviationCache.get(`${zone.name} ${start}`, () => {
+    const first = zoneAbbreviationUncached(zone, start, zoneOffset(zone, start));
+    const end = start + OFFSET_WINDOW_S - 1;
+    return zoneAbbreviationUncached(zone, end, zoneOffset(zone, end)) === first ? first : null;
+  });
+  return cached ?? zoneAbbreviationUncached(zone, epochSeconds, offset);
+}
+
+function zoneAbbreviationUncached(zone: Zone, epochSeconds: number, offset: number): string {
   for (const locale of ABBREVIATION_LOCALES) {
     const key = `${locale} ${zone.name}`;
     let f = nameFormatters.get(key);
@@ -375,6 +405,26 @@ function parseTime(layout: string, value: string): bigint {
   const rangeError = (what: string): never => {
     throw new LayoutParseError(value, layout, '', '', `: ${what} out of range`);
   };
+  // The layout element being read, for error messages.
+  let elemText = '';
+  const fail = (): never => {
+    throw new LayoutParseError(value, layout, rest, elemText);
+  };
+  const num = (min: number, max: number): number => {
+    let n = 0;
+    while (n < max && n < rest.length && rest.charCodeAt(n) >= 48 && rest.charCodeAt(n) <= 57) n++;
+    if (n < min) fail();
+    const digits = Number(rest.slice(0, n));
+    rest = rest.slice(n);
+    return digits;
+  };
+  const name = (names: string[], len?: number): number => {
+    const lower = rest.toLowerCase();
+    const idx = names.findIndex((n) => lower.startsWith((len ? n.slice(0, len) : n).toLowerCase()));
+    if (idx < 0) fail();
+    rest = rest.slice(len ?? names[idx].length);
+    return idx;
+  };
   for (let k = 0; k < chunks.length; k++) {
     const chunk = chunks[k];
     if ('lit' in chunk) {
@@ -392,23 +442,7 @@ function parseTime(layout: string, value: string): bigint {
       rest = rest.slice(lit.length);
       continue;
     }
-    const elemText = chunk.std === 'frac0' || chunk.std === 'frac9' ? '.' + '0'.repeat(chunk.digits ?? 0) : chunk.std;
-    const fail = (): never => {
-      throw new LayoutParseError(value, layout, rest, elemText);
-    };
-    const num = (min: number, max: number): number => {
-      const m = new RegExp(`^\\d{${min},${max}}`).exec(rest);
-      if (!m) fail();
-      rest = rest.slice(m![0].length);
-      return Number(m![0]);
-    };
-    const name = (names: string[], len?: number): number => {
-      const lower = rest.toLowerCase();
-      const idx = names.findIndex((n) => lower.startsWith((len ? n.slice(0, len) : n).toLowerCase()));
-      if (idx < 0) fail();
-      rest = rest.slice(len ?? names[idx].length);
-      return idx;
-    };
+    elemText = chunk.std === 'frac0' || chunk.std === 'frac9' ? '.' + '0'.repeat(chunk.digits ?? 0) : chunk.std;
     switch (chunk.std) {
       case '2006':
         if (!/^\d{4}/.test(rest)) fail();

@@ -102,3 +102,13 @@ test('test.sleep validates its duration without blocking', () => {
   assert.equal(checks, 1);
   assert.equal(errorOf(() => lookupBuiltin('test.sleep')!.impl(['soon'], sleepCtx)), 'time: invalid duration "soon"');
 });
+
+test('clock readings follow daylight-saving transitions to the second', () => {
+  const switchAt = 1648342800n; // 2022-03-27T01:00:00Z, when Amsterdam moves from +01:00 to +02:00
+  assert.deepEqual(call('time.clock', [(switchAt - 1n) * S, 'Europe/Amsterdam']), [1, 59, 59]);
+  assert.deepEqual(call('time.clock', [switchAt * S, 'Europe/Amsterdam']), [3, 0, 0]);
+  assert.equal(call('time.format', [(switchAt - 1n) * S, 'Europe/Amsterdam', 'MST']), 'CET');
+  assert.equal(call('time.format', [switchAt * S, 'Europe/Amsterdam', 'MST']), 'CEST');
+  // Liberia kept -00:44:30 until 1972: offsets that are not whole quarter hours stay exact.
+  assert.equal(call('time.format', [0, 'Africa/Monrovia', '-07:00:00']), '-00:44:30');
+});
