@@ -121,28 +121,55 @@ export function bundleKey(digests: string[]): string {
   return [...digests].sort().join(',');
 }
 
+// Each bundle's data converted to a Value once (parsed bundles are cached by digest upstream), so
+// recompiling a tenant after a small upload does not convert a neighbour's large data again.
+const dataValues = new WeakMap<ParsedBundle, RObject>();
+
+function bundleData(parsed: ParsedBundle): RObject {
+  let v = dataValues.get(parsed);
+  if (!v) {
+    v = fromJSON(parsed.data) as RObject;
+    dataValues.set(parsed, v);
+  }
+  return v;
+}
+
+/**
+ * Merges two bundles' data. Roots are disjoint, so objects only meet at shared parents: only those
+ * are copied (shallowly); everything below them is shared with the per-bundle values.
+ */
+function mergeData(a: RObject, b: RObject): RObject {
+  const out = a.clone();
+  b.forEach((v, k) => {
+    const existing = out.get(k);
+    out.set(k, existing instanceof RObject && v instanceof RObject ? mergeData(existing, v) : v);
+  });
+  return out;
+}
+
 /** Compiles bundles into one CompiledBundles; throws the compiler's RegoError on conflicts. */
 export async function compileBundles(
   deps: EngineDeps,
   bundles: { name: string; digest: string; parsed: ParsedBundle }[],
 ): Promise<CompiledBundles> {
   const modules: ModuleSource[] = [];
-  const data: Record<string, unknown> = {};
+  let data = new RObject();
   for (const b of bundles) {
     for (const m of b.parsed.modules) {
       modules.push({ file: `${b.name}/${m.path.replace(/^\/+/, '')}`, source: m.source, regoVersion: m.regoVersion });
     }
-    mergeInto(data, b.parsed.data);
+    data = mergeData(data, bundleData(b.parsed));
   }
   const policy = deps.compile(modules);
   const wasm = new Map<string, WasmPolicy>();
   const wasmOwners = new Map<string, string>();
-  if (deps.loadWasm) {
+  if (deps.loadWasm && bundles.some((b) => b.parsed.wasm.length > 0)) {
+    const dataJSON = toJSON(data);
     for (const b of bundles) {
       for (const w of b.parsed.wasm) {
         const declared = (b.parsed.manifest.wasm ?? []).filter((e) => e.module.replace(/^\/+/, '') === w.path.replace(/^\/+/, ''));
         if (declared.length === 0) continue;
-        const loaded = await deps.loadWasm(w.bytes, data);
+        const loaded = await deps.loadWasm(w.bytes, dataJSON);
         for (const e of declared) {
           const entrypoint = e.entrypoint.replace(/^\/+|\/+$/g, '');
           wasm.set(entrypoint, loaded);
@@ -154,29 +181,10 @@ export async function compileBundles(
   return {
     key: bundleKey(bundles.map((b) => b.digest)),
     policy,
-    data: fromJSON(data),
+    data,
     wasm,
     wasmOwners,
     ruleRefs: new Set(policy.ruleNames()),
     hasMask: policy.packages.includes('system.log') && policy.ruleNames().some((r) => r === 'data.system.log.mask'),
   };
-}
-
-/** Deep-merges bundle data; bundle roots are disjoint, so objects only ever meet at shared parents. */
-function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>): void {
-  for (const [k, v] of Object.entries(source)) {
-    const existing = target[k];
-    if (isPlainObject(existing) && isPlainObject(v)) mergeInto(existing, v);
-    else target[k] = isPlainObject(v) ? cloneObject(v) : v;
-  }
-}
-
-function cloneObject(v: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  mergeInto(out, v);
-  return out;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
