@@ -109,3 +109,12 @@ test('compile errors are collected and typed', () => {
     (e: unknown) => e instanceof RegoError && e.message.includes('multiple default rules data.t.p found'),
   );
 });
+
+test('built-in calls with constant arguments of the wrong type fail to compile', () => {
+  assert.throws(
+    () => compileModules([{ file: 'a.rego', source: 'package t\np := count(1)' }]),
+    (e: unknown) => e instanceof RegoError && e.code === 'rego_type_error' && e.message.includes('count: invalid argument(s)'),
+  );
+  // Unknown types (input) are checked at evaluation instead.
+  assert.equal(compileModules([{ file: 'a.rego', source: 'package t\np := count(input)' }]).evaluate('t/p', { input: fromJSON([1, 2]) }), 2);
+});

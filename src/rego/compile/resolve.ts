@@ -7,6 +7,7 @@ import { RegoError, type Location, type RegoErrorItem } from '../errors';
 import { RObject, RSet, type Value } from '../eval/values';
 import type { Expr, Literal, Term } from '../syntax/ast';
 import type { IR, IRExpr, IRLit, IRWith, WithTarget } from './ir';
+import { checkCallTypes } from './types';
 
 /** What a module's rules can name without `data.` */
 export interface NameContext {
@@ -358,6 +359,8 @@ export class Resolver {
     if (fn.type === 'var' && fn.op) {
       const b = lookupBuiltin(fn.name);
       if (!b) this.err(`undefined function ${fn.name}`, t.loc, 'rego_type_error');
+      const msg = checkCallTypes(b, args);
+      if (msg) this.err(msg, t.loc, 'rego_type_error');
       return { k: 'call', name: fn.name, builtin: b, func: null, args, loc: t.loc, outArg: false };
     }
     const name = dottedName(fn);
@@ -368,6 +371,10 @@ export class Resolver {
     }
     const target = this.functionTarget(fn, name, true);
     if (!target) this.err(`undefined function ${name}`, t.loc, 'rego_type_error');
+    if (target.builtin) {
+      const msg = checkCallTypes(target.builtin, args);
+      if (msg) this.err(msg, t.loc, 'rego_type_error');
+    }
     const arity = target.builtin ? (target.builtin.variadic ? -2 : target.builtin.args.length) : this.ctx.functionArity(target.func!) ?? -2;
     const outArg = args.length === arity + 1;
     if (arity >= 0 && !outArg && args.length !== arity) {

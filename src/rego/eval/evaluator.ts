@@ -1183,7 +1183,10 @@ export function materialize(ev: Ev, node: DNode, base: Value | undefined): Value
   else return patchBelow(ev, base, node.path);
   for (const [name, child] of node.children) {
     if (child.kind === 'function') continue;
-    const cv = materialize(ev, child, lookup(base ?? null, name));
+    const b = lookup(base ?? null, name);
+    // Where base data and rules define the same key, the base document wins (as in OPA).
+    if (b !== undefined && child.hasRules) continue;
+    const cv = materialize(ev, child, b);
     if (cv !== undefined) out.set(name, cv);
   }
   return patchBelow(ev, out, node.path, node);
