@@ -5,7 +5,7 @@
 import { randomFillSync } from 'node:crypto';
 import type { DecisionRecord } from '../store/types';
 import { fromJSON, toJSON, type Value } from '../rego/eval/values';
-import type { PolicySet } from './policy-set';
+import type { EvalRequest, PolicySet } from './policy-set';
 
 export interface DecisionRecorder {
   record(r: DecisionRecord): Promise<void>;
@@ -23,6 +23,11 @@ export interface DecisionRequest {
   principal: string;
   remoteAddr: string;
   strictBuiltinErrors?: boolean;
+  /**
+   * Computes the result instead of evaluating `path` alone, for decisions made of several rules
+   * (admission, the Flagger gate, Conftest checks); `path` is still what the record names.
+   */
+  evaluate?: (set: PolicySet, options: EvalRequest) => Value | undefined;
 }
 
 export interface DecisionOutcome {
@@ -81,11 +86,8 @@ export class DecisionService {
     let result: Value | undefined;
     let error: unknown;
     try {
-      result = req.set.evaluate(req.path, {
-        input: req.input,
-        strictBuiltinErrors: req.strictBuiltinErrors,
-        timeoutMs: this.options.evalTimeoutMs,
-      });
+      const options: EvalRequest = { input: req.input, strictBuiltinErrors: req.strictBuiltinErrors, timeoutMs: this.options.evalTimeoutMs };
+      result = req.evaluate ? req.evaluate(req.set, options) : req.set.evaluate(req.path, options);
     } catch (e) {
       error = e;
     }

@@ -7,10 +7,13 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { DataApi } from './data-api';
+import { admissionRouter } from './admission';
 import { agentsRouter } from './agents';
 import { auditRouter } from './audit';
+import { conftestRouter } from './conftest';
 import type { AppDeps } from './context';
 import { Errors, toHttpError } from './errors';
+import { flaggerRouter } from './flagger';
 import { healthRouter } from './health';
 import { registryRouter } from './registry';
 import { sendJSON } from './respond';
@@ -42,6 +45,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(agentsRouter(deps));
   app.use(registryRouter(deps));
   app.use(auditRouter(deps));
+  app.use(conftestRouter(deps));
+  app.use(flaggerRouter(deps));
+  app.use(admissionRouter(deps));
   app.use((req: Request, _res: Response, next: NextFunction) => next(Errors.routeNotFound(req.path)));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const { error, internal } = toHttpError(err);

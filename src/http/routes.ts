@@ -26,6 +26,12 @@ export const Routes = {
   agents: '/tenants/:tenant/agents',
   agent: '/tenants/:tenant/agents/:id',
   discovery: '/tenants/:tenant/discovery',
+
+  // GitOps surfaces: Conftest checks (arbiter test --server), Flagger webhooks, Kubernetes admission.
+  conftest: '/tenants/:tenant/conftest',
+  flagger: '/tenants/:tenant/flagger/*path',
+  admission: '/tenants/:tenant/admission/*path',
+  admissionReview: '/tenants/:tenant/admission-review/*path',
 } as const;
 
 /** The data API (OPA REST API), with or without a `/tenants/{t}` prefix. */
