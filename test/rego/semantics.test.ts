@@ -66,7 +66,7 @@ test('conflicting outputs of complete rules and functions are errors', () => {
 test('built-in errors are undefined by default and fatal in strict mode', () => {
   assert.equal(run('package t\np := 1 / 0', 't/p'), undefined);
   fails('package t\np := 1 / 0', 't/p', 'eval_builtin_error', 'div: divide by zero', { strictBuiltinErrors: true });
-  fails('package t\np := 1 + "a"', 't/p', 'eval_type_error', 'plus: operand 2 must be number but got string', { strictBuiltinErrors: true });
+  fails('package t\np := 1 + input.s', 't/p', 'eval_type_error', 'plus: operand 2 must be number but got string', { strictBuiltinErrors: true, input: fromJSON({ s: 'a' }) });
 });
 
 test('print receives formatted arguments, undefined ones marked', () => {

@@ -371,14 +371,14 @@ export class Resolver {
     }
     const target = this.functionTarget(fn, name, true);
     if (!target) this.err(`undefined function ${name}`, t.loc, 'rego_type_error');
-    if (target.builtin) {
-      const msg = checkCallTypes(target.builtin, args);
-      if (msg) this.err(msg, t.loc, 'rego_type_error');
-    }
     const arity = target.builtin ? (target.builtin.variadic ? -2 : target.builtin.args.length) : this.ctx.functionArity(target.func!) ?? -2;
     const outArg = args.length === arity + 1;
     if (arity >= 0 && !outArg && args.length !== arity) {
       this.err(`${name}: arity mismatch\n\thave: (${args.length} arguments)\n\twant: (${arity} arguments)`, t.loc, 'rego_type_error');
+    }
+    if (target.builtin) {
+      const msg = checkCallTypes(target.builtin, args);
+      if (msg) this.err(msg, t.loc, 'rego_type_error');
     }
     return { k: 'call', name: target.name, builtin: target.builtin, func: target.func, args, loc: t.loc, outArg };
   }
