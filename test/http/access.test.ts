@@ -69,6 +69,22 @@ describe('access control on every endpoint', () => {
     { method: 'get', path: '/tenants/victim/agents', template: '/tenants/{tenant}/agents', scope: 'bundles:read' },
     { method: 'get', path: '/tenants/victim/agents/x', template: '/tenants/{tenant}/agents/{id}', scope: 'bundles:read' },
     { method: 'get', path: '/tenants/victim/discovery', template: '/tenants/{tenant}/discovery', scope: 'agent' },
+    { method: 'post', path: '/tenants/victim/conftest', template: '/tenants/{tenant}/conftest', scope: 'decide', body: () => ({ documents: [{}] }) },
+    { method: 'post', path: '/tenants/victim/flagger/app', template: '/tenants/{tenant}/flagger/{path}', scope: 'decide', body: () => ({ name: 'x', metadata: {} }) },
+    {
+      method: 'post',
+      path: '/tenants/victim/admission/app',
+      template: '/tenants/{tenant}/admission/{path}',
+      scope: 'decide',
+      body: () => ({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', object: {} } }),
+    },
+    {
+      method: 'post',
+      path: '/tenants/victim/admission-review/app',
+      template: '/tenants/{tenant}/admission-review/{path}',
+      scope: 'decide',
+      body: () => ({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', object: {} } }),
+    },
   ];
 
   async function call(e: Endpoint, authorization?: string) {
