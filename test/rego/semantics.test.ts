@@ -118,3 +118,9 @@ test('built-in calls with constant arguments of the wrong type fail to compile',
   // Unknown types (input) are checked at evaluation instead.
   assert.equal(compileModules([{ file: 'a.rego', source: 'package t\np := count(input)' }]).evaluate('t/p', { input: fromJSON([1, 2]) }), 2);
 });
+
+test('wildcards inside a negation iterate within it', () => {
+  const src = 'package t\nno_root if not input.users[_] == "root"';
+  assert.equal(run(src, 't/no_root', { input: fromJSON({ users: ['a', 'b'] }) }), true);
+  assert.equal(run(src, 't/no_root', { input: fromJSON({ users: ['a', 'root'] }) }), undefined);
+});

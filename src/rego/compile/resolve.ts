@@ -524,7 +524,7 @@ function analyze(t: IR, acc: Needs, pattern: boolean): void {
   }
 }
 
-function analyzeLit(lit: IRLit): Needs {
+function analyzeLit(lit: IRLit, names: string[]): Needs {
   const acc: Needs = { needs: new Set(), outs: new Set() };
   const e = lit.expr;
   switch (e.k) {
@@ -553,7 +553,8 @@ function analyzeLit(lit: IRLit): Needs {
   }
   for (const w of lit.with) analyze(w.value, acc, false);
   if (lit.negated) {
-    for (const s of acc.outs) acc.needs.add(s);
+    // A negated literal binds nothing; its wildcards iterate inside it (`not xs[_] == 1`).
+    for (const s of acc.outs) if (!isWildcard(names[s] ?? '')) acc.needs.add(s);
     acc.outs.clear();
   }
   return acc;
@@ -561,7 +562,7 @@ function analyzeLit(lit: IRLit): Needs {
 
 /** Reorders `lits` (and nested bodies) so variables are bound before use; reports unsafe vars. */
 export function reorderBody(lits: IRLit[], bound: Set<number>, names: string[], errors: RegoErrorItem[], ownSlots?: Set<number>): IRLit[] {
-  const pending = lits.map((l) => ({ lit: l, a: analyzeLit(l) }));
+  const pending = lits.map((l) => ({ lit: l, a: analyzeLit(l, names) }));
   const out: IRLit[] = [];
   while (pending.length > 0) {
     let idx = -1;
