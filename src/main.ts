@@ -42,10 +42,15 @@ function readVersion(): string {
   }
 }
 
-export function openStore(config: Config): Store {
+/**
+ * `servesHttp` false is the primary of several workers: it only commits the workers' decisions, so
+ * SQLite may write on its own event loop instead of handing every batch to a writer thread.
+ */
+export function openStore(config: Config, servesHttp = true): Store {
   const url = config.databaseUrl;
-  if (!url) return openSqliteStore(join(config.dataDir, 'arbiter.db'));
-  if (url.startsWith('sqlite:')) return openSqliteStore(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''));
+  const opts = { writerThread: servesHttp };
+  if (!url) return openSqliteStore(join(config.dataDir, 'arbiter.db'), opts);
+  if (url.startsWith('sqlite:')) return openSqliteStore(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''), opts);
   return openPostgresStore(url);
 }
 
@@ -220,7 +225,7 @@ function isReload(m: unknown): m is ReloadMessage {
 async function runPrimary(config: Config, logger: Logger): Promise<void> {
   mkdirSync(config.dataDir, { recursive: true });
   const secret = config.jwt.secret || !config.jwt.publicKey ? ensureJwtSecret(config) : undefined;
-  const store = openStore(config);
+  const store = openStore(config, config.workers === 1);
   await store.init();
   const services = buildServices(config, store, secret, logger);
   if (config.demo) await bootstrapDemo(config, store, services.registry, logger);
