@@ -406,11 +406,23 @@ function isValidJSON(text: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // YAML
 
-/** go-yaml v2's scalar resolution is YAML 1.1: yes/no/on/off are booleans. */
-const YAML_OPTIONS = { version: '1.1', intAsBigInt: true, maxAliasCount: 1000, uniqueKeys: false } as const;
+function isYAMLTimeTag(t: YAML.ScalarTag | YAML.CollectionTag): boolean {
+  return t.tag === 'tag:yaml.org,2002:timestamp' || ('format' in t && t.format === 'TIME');
+}
+
+/**
+ * go-yaml v2's scalar resolution is YAML 1.1 (yes/no/on/off are booleans), except that
+ * timestamps decoded into untyped values stay strings and there are no base-60 numbers.
+ */
+const YAML_OPTIONS = {
+  version: '1.1',
+  intAsBigInt: true,
+  maxAliasCount: 1000,
+  uniqueKeys: false,
+  customTags: (tags: YAML.Tags) => tags.filter((t) => typeof t === 'string' || !isYAMLTimeTag(t)),
+} as const;
 
 function yamlValue(x: unknown): Value {
-  if (x instanceof Date) return x.toISOString().replace('.000Z', 'Z');
   if (typeof x === 'bigint') return normNumber(x);
   if (x instanceof Map) {
     const o = new RObject();

@@ -83,6 +83,7 @@ test('yaml.unmarshal resolves YAML 1.1 scalars and reports go-yaml style errors'
   assert.deepEqual(callJSON('yaml.unmarshal', 'a: yes\nb: [1, 2.5, x]\nc: ~\nd: "on"'), { a: true, b: [1, 2.5, 'x'], c: null, d: 'on' });
   assert.equal(call('yaml.unmarshal', 'n: 123456789012345678901') instanceof RObject, true);
   assert.equal(call('yaml.unmarshal', ''), null);
+  assert.deepEqual(callJSON('yaml.unmarshal', 'd: 2001-12-14\nt: 1:20\nh: 0x1F\nf: 1e3'), { d: '2001-12-14', t: '1:20', h: 31, f: 1000 });
   assertFails('BuiltinError', 'yaml: line 1: did not find', 'yaml.unmarshal', '[1,2,3');
   assert.equal(call('yaml.is_valid', 'a: [1'), false);
   assert.equal(call('yaml.is_valid', 'a: 1'), true);
