@@ -276,6 +276,7 @@ function badVerb(f: Flags, a: GoArg, verb: string): string {
 }
 
 function printArg(f: Flags, a: GoArg, verb: string): string {
+  if (verb === 'T') return fmtS(f, typeNameOf(a));
   switch (a.kind) {
     case 'int':
       return formatInt(f, a, verb);

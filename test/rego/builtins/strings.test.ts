@@ -123,6 +123,7 @@ test('sprintf formats like Go fmt', () => {
     ['%+d % d', [5, 5], '+5  5'],
     ['%c %U', [65, 0x1f600], 'A U+1F600'],
     ['%t', [true], '%!t(string=true)'],
+    ['%T %T %T %T', [1, 1.5, 'a', [1]], 'int float64 string string'],
     ['%*d', [4, 7], '   7'],
     ['100%%', [], '100%'],
     ['%', [], '%!(NOVERB)'],
