@@ -539,6 +539,7 @@ class PostgresStore implements Store {
   async upsertAgentStatus(s: AgentStatus): Promise<void> {
     const status = canonicalJSON(s.status ?? null);
     await this.tx(async (c) => {
+      if ((await c.query('SELECT 1 FROM tenants WHERE id = $1', [s.tenant])).rowCount === 0) throw new NotFoundError(`tenant ${s.tenant} does not exist`);
       const prev = (await c.query('SELECT status FROM agents WHERE tenant = $1 AND agent_id = $2 FOR UPDATE', [s.tenant, s.agent_id])).rows[0];
       await c.query(
         `INSERT INTO agents (tenant, agent_id, labels, last_seen, status) VALUES ($1, $2, $3, $4, $5)

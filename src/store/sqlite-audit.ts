@@ -1,8 +1,10 @@
-// Appending and pruning the audit log on a better-sqlite3 connection. Used by the store itself
-// (inline mode) and by its writer thread (sqlite-writer-thread.ts), which has its own connection.
+// The audit log and agent statuses on a better-sqlite3 connection: the frequent writes and the
+// potentially long reads. Used by the store itself (inline mode) and by its threads
+// (sqlite-thread.ts), each with its own connection.
 import type Database from 'better-sqlite3';
 import { GENESIS_HASH, chainRow, prepareDecision } from './decisions';
-import type { DecisionRecord } from './types';
+import { canonicalJSON } from './json';
+import { NotFoundError, type AgentStatus, type DecisionRecord } from './types';
 
 /** A validated DecisionQuery, in the store's own units (cursor decoded, times in microseconds). */
 export interface DecisionFilter {
@@ -154,5 +156,25 @@ export class SqliteAuditLog {
       from,
       limit,
     ) as StoredDecision[];
+  }
+
+  /** Keeps the latest status per agent, and a history row when the status document changed. */
+  upsertAgentStatus(s: AgentStatus): void {
+    const status = canonicalJSON(s.status ?? null);
+    this.db.transaction(() => {
+      if (!this.stmt('SELECT 1 FROM tenants WHERE id = ?').get(s.tenant)) throw new NotFoundError(`tenant ${s.tenant} does not exist`);
+      const prev = this.stmt('SELECT status FROM agents WHERE tenant = ? AND agent_id = ?').get(s.tenant, s.agent_id) as Row | undefined;
+      this.stmt(
+        `INSERT INTO agents (tenant, agent_id, labels, last_seen, status) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (tenant, agent_id) DO UPDATE SET labels = excluded.labels, last_seen = excluded.last_seen, status = excluded.status`,
+      ).run(s.tenant, s.agent_id, JSON.stringify(s.labels ?? {}), s.last_seen, status);
+      if (prev?.status !== status)
+        this.stmt('INSERT INTO agent_status_history (tenant, agent_id, received_at, status) VALUES (?, ?, ?, ?)').run(
+          s.tenant,
+          s.agent_id,
+          s.last_seen,
+          status,
+        );
+    }).immediate();
   }
 }

@@ -1,16 +1,18 @@
-// A thread of the SQLite store with its own connection. The writer appends and prunes, so hashing,
-// inserts and the fsync of every commit happen off the main event loop; the reader answers audit
+// A thread of the SQLite store with its own connection. The writer appends and prunes decisions
+// and records agent statuses, so hashing, inserts, waits for the write lock and the fsync of every
+// commit happen off the main event loop; the reader answers audit
 // queries and chain pages, so a long scan never blocks it either (WAL lets it read while the
 // writer commits).
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { SQLITE_PRAGMAS, SqliteAuditLog, type DecisionFilter } from './sqlite-audit';
-import type { DecisionRecord } from './types';
+import type { AgentStatus, DecisionRecord } from './types';
 
 export type ThreadRequest =
   | { id: number; op: 'append'; records: DecisionRecord[] }
   | { id: number; op: 'prune'; tenant: string; cutoff: number; batch: number }
   | { id: number; op: 'tenants' }
+  | { id: number; op: 'agentStatus'; status: AgentStatus }
   | { id: number; op: 'query'; filter: DecisionFilter }
   | { id: number; op: 'page'; tenant: string; from: number; limit: number }
   | { id: number; op: 'close' };
@@ -34,6 +36,10 @@ port.on('message', (req: ThreadRequest) => {
         break;
       case 'tenants':
         reply = { id: req.id, result: log.tenants() };
+        break;
+      case 'agentStatus':
+        log.upsertAgentStatus(req.status);
+        reply = { id: req.id, result: null };
         break;
       case 'query':
         reply = { id: req.id, result: log.query(req.filter) };

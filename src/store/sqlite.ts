@@ -10,7 +10,7 @@
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { canonicalJSON, parseJSONExact } from './json';
+import { parseJSONExact } from './json';
 import { loadMigrations, migrationsDir } from './migrations';
 import { SQLITE_PRAGMAS, SqliteAuditLog, type DecisionFilter, type StoredDecision } from './sqlite-audit';
 import type { ThreadReply, ThreadRequest } from './sqlite-thread';
@@ -136,8 +136,12 @@ class SqliteStore implements Store {
     return s;
   }
 
-  private get conn(): Database.Database {
+  private assertReady(): void {
     if (!this.ready) throw new Error('store is not initialized: await init() first');
+  }
+
+  private get conn(): Database.Database {
+    this.assertReady();
     return this.db;
   }
 
@@ -372,22 +376,12 @@ class SqliteStore implements Store {
   // Fleet
 
   async upsertAgentStatus(s: AgentStatus): Promise<void> {
-    const db = this.conn;
-    const status = canonicalJSON(s.status ?? null);
-    db.transaction(() => {
-      const prev = this.stmt('SELECT status FROM agents WHERE tenant = ? AND agent_id = ?').get(s.tenant, s.agent_id) as Row | undefined;
-      this.stmt(
-        `INSERT INTO agents (tenant, agent_id, labels, last_seen, status) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (tenant, agent_id) DO UPDATE SET labels = excluded.labels, last_seen = excluded.last_seen, status = excluded.status`,
-      ).run(s.tenant, s.agent_id, JSON.stringify(s.labels ?? {}), s.last_seen, status);
-      if (prev?.status !== status)
-        this.stmt('INSERT INTO agent_status_history (tenant, agent_id, received_at, status) VALUES (?, ?, ?, ?)').run(
-          s.tenant,
-          s.agent_id,
-          s.last_seen,
-          status,
-        );
-    }).immediate();
+    // On the writer thread when there is one: waiting there for the write lock (held through each
+    // audit commit) does not stall the event loop.
+    this.assertReady();
+    const writer = this.liveWriter();
+    if (writer) await writer.call({ op: 'agentStatus', status: s });
+    else this.auditLog.upsertAgentStatus(s);
   }
 
   async listAgents(tenant: string): Promise<AgentStatus[]> {
@@ -439,7 +433,14 @@ function toRecord(r: Row): DecisionRecord {
 
 type ThreadCall = ThreadRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
-/** The main-thread side of sqlite-writer-thread.ts: request/reply over the worker's port. */
+/** The store's typed errors keep their class across the thread boundary. */
+function rebuildError(e: { name: string; message: string }): Error {
+  if (e.name === 'InvalidArgumentError') return new InvalidArgumentError(e.message);
+  if (e.name === 'NotFoundError') return new NotFoundError(e.message);
+  return new Error(e.message);
+}
+
+/** The main-thread side of sqlite-thread.ts (a writer or a reader): request/reply over its port. */
 class DbThread {
   private readonly worker: Worker;
   private nextId = 1;
@@ -463,7 +464,7 @@ class DbThread {
       if (!p) return;
       this.pending.delete(m.id);
       if (this.pending.size === 0) this.worker.unref();
-      if ('error' in m) p.reject(m.error.name === 'InvalidArgumentError' ? new InvalidArgumentError(m.error.message) : new Error(m.error.message));
+      if ('error' in m) p.reject(rebuildError(m.error));
       else p.resolve(m.result);
     });
     this.worker.on('error', (e) => this.fail(e));

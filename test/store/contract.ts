@@ -369,6 +369,10 @@ export function storeContract(backend: string, open: () => Promise<StoreHandle>)
         const history = await store.listAgentStatusHistory('fleet', 'a1', 10);
         assert.deepEqual(history.map((h) => h.received_at), ['2026-01-01T00:02:00Z', '2026-01-01T00:00:00Z']);
         assert.deepEqual(await store.listAgents('reg-a'), []);
+        await assert.rejects(
+          store.upsertAgentStatus({ tenant: 'no-such-tenant', agent_id: 'a', labels: {}, last_seen: '2026-01-01T00:00:00Z', status: {} }),
+          NotFoundError,
+        );
       });
 
       it('stores settings by key', async () => {
