@@ -64,7 +64,7 @@ function split(s: string, sep: string): string[] {
 function formatInt([input, base]: Value[]): Value {
   const n = asNumber(input, 1);
   const b = asNumber(base, 2);
-  if (b !== 2 && b !== 8 && b !== 10 && b !== 16) operandError(2, 'one of {2, 8, 10, 16}', base);
+  if (b !== 2 && b !== 8 && b !== 10 && b !== 16) throw new BuiltinTypeError('operand 2 must be one of {2, 8, 10, 16}');
   const i = typeof n === 'bigint' ? n : BigInt(Math.trunc(n));
   return i.toString(b as number);
 }
