@@ -24,7 +24,7 @@ export class OpaDownloader {
   longPolling = false;
 
   constructor(
-    private readonly server: http.Server,
+    private readonly server: http.Server | number,
     private readonly path: string,
     private readonly token: string,
     private readonly longPollTimeoutSeconds?: number,
@@ -48,8 +48,8 @@ export class OpaDownloader {
 }
 
 /** A GET through node:http, which adds no Accept header of its own (fetch would). */
-export function rawGet(server: http.Server, path: string, headers: Record<string, string>, signal?: AbortSignal): Promise<Download> {
-  const port = (server.address() as AddressInfo).port;
+export function rawGet(server: http.Server | number, path: string, headers: Record<string, string>, signal?: AbortSignal): Promise<Download> {
+  const port = typeof server === 'number' ? server : (server.address() as AddressInfo).port;
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, path, method: 'GET', headers, agent: false, signal }, (res) => {
