@@ -683,7 +683,9 @@ function hexFloat(abs: number, verb: string, prec: number): string {
 // ---------------------------------------------------------------------------------------------
 // Strings
 
-function formatString(f: Flags, a: { kind: 'string'; value: string }, verb: string): string {
+function formatString(flags: Flags, a: { kind: 'string'; value: string }, verb: string): string {
+  // Since Go 1.23 the '0' flag does not pad strings: they pad with spaces.
+  const f = flags.zero ? { ...flags, zero: false } : flags;
   switch (verb) {
     case 'v':
       if (f.sharpV) return pad(f, quoteString(a.value));
