@@ -199,8 +199,11 @@ export async function serve(config: Config, store: Store, services: Services): P
       // Stop accepting, let in-flight requests finish (each waits for its audit commit), then flush.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      // Keep-alive sockets become idle as their last response goes out: close them as they do.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       const force = setTimeout(() => server.closeAllConnections(), 10_000);
       await closed;
+      clearInterval(sweep);
       clearTimeout(force);
       await services.recorder.close();
       await store.close();

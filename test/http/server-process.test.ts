@@ -51,7 +51,11 @@ describe('the server process', () => {
   const dir = mkdtempSync(join(tmpdir(), 'arbiter-crash-'));
   let child: ChildProcess | undefined;
   after(() => {
-    if (child?.pid && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+    try {
+      if (child?.pid) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -106,5 +110,59 @@ describe('the server process', () => {
       await store.close();
     }
     assert.ok(!/fatal/i.test(stderr), stderr);
+  });
+
+  it('on SIGTERM answers what is in flight, flushes the audit log and exits cleanly', async () => {
+    const shutdownDir = mkdtempSync(join(tmpdir(), 'arbiter-term-'));
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const server = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, ARBITER_DATA_DIR: shutdownDir, ARBITER_PORT: String(port), ARBITER_WORKERS: '1', ARBITER_LOG_LEVEL: 'warn', ARBITER_BUNDLES_DIR: join(ROOT, 'bundles') },
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
+    try {
+      await waitReady(port, server);
+      const token = readFileSync(join(shutdownDir, 'demo.token'), 'utf8').trim();
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+      const answered: string[] = [];
+      const failures: string[] = [];
+      let stopping = false;
+      let terminated = false;
+      const loop = async () => {
+        while (!stopping) {
+          try {
+            const res = await post(agent, port, '/v1/data/main/deny', token, JSON.stringify({ input: { kind: 'Deployment' } }));
+            if (res.status === 200) answered.push(JSON.parse(res.body).decision_id);
+            else failures.push(`status ${res.status}`);
+          } catch (e) {
+            // Once the server stops accepting, a new request may be refused or its idle keep-alive
+            // socket closed under it: never processed, so never answered. Before that, no error.
+            if (!terminated) failures.push((e as Error).message);
+          }
+        }
+      };
+      const loops = Array.from({ length: 8 }, loop);
+      while (answered.length < 200) await new Promise((r) => setTimeout(r, 10));
+      const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
+      terminated = true;
+      server.kill('SIGTERM');
+      const code = await exited;
+      stopping = true;
+      await Promise.all(loops);
+      agent.destroy();
+      assert.equal(code, 0, 'clean exit');
+      assert.deepEqual(failures, []);
+      const store = openSqliteStore(join(shutdownDir, 'arbiter.db'));
+      await store.init();
+      try {
+        for (const id of answered) assert.ok(await store.getDecision('demo', id), id);
+        assert.equal((await verifyChain(store, 'demo')).valid, true);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      if (server.exitCode === null) server.kill('SIGKILL');
+      rmSync(shutdownDir, { recursive: true, force: true });
+    }
   });
 });
