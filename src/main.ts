@@ -198,6 +198,8 @@ export async function serve(config: Config, store: Store, services: Services): P
     (stopping ??= (async () => {
       // Stop accepting, let in-flight requests finish (each waits for its audit commit), then flush.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Held long polls are answered 304 at once, so agents reconnect to another replica.
+      services.deps.agents?.hub.close();
       server.closeIdleConnections();
       // Keep-alive sockets become idle as their last response goes out: close them as they do.
       const sweep = setInterval(() => server.closeIdleConnections(), 50);

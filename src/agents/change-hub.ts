@@ -13,9 +13,11 @@ interface Closable {
 export class ChangeHub {
   private readonly waiters = new Map<string, Set<(o: WaitOutcome) => void>>();
   private count = 0;
+  private closed = false;
 
   /** Resolves on the tenant's next change, after `ms`, or when `connection` closes, whichever is first. */
   wait(tenant: string, ms: number, connection: Closable): Promise<WaitOutcome> {
+    if (this.closed) return Promise.resolve('timeout');
     return new Promise((resolve) => {
       let set = this.waiters.get(tenant);
       if (!set) this.waiters.set(tenant, (set = new Set()));
@@ -42,6 +44,12 @@ export class ChangeHub {
     const set = this.waiters.get(tenant);
     if (!set) return;
     for (const finish of [...set]) finish('changed');
+  }
+
+  /** Answers every waiter as if its wait ran out, now and from now on (server shutdown). */
+  close(): void {
+    this.closed = true;
+    for (const set of [...this.waiters.values()]) for (const finish of [...set]) finish('timeout');
   }
 
   /** Requests waiting now, over every tenant. */
