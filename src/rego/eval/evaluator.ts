@@ -51,7 +51,7 @@ export class Ev implements BuiltinContext {
   readonly strict: boolean;
   readonly nowNs: bigint;
   readonly env: Record<string, string>;
-  readonly cache = new Map<string, unknown>();
+  private memo: Map<string, unknown> | null = null;
   readonly deadline: number;
   private steps = 0;
   depth = 0;
@@ -68,6 +68,12 @@ export class Ev implements BuiltinContext {
     this.env = opts.env;
     this.deadline = opts.deadline;
     this.printFn = opts.print;
+  }
+
+  /** Per-evaluation memo for built-ins, created on first use. */
+  get cache(): Map<string, unknown> {
+    if (this.memo === null) this.memo = new Map();
+    return this.memo;
   }
 
   print(message: string): void {

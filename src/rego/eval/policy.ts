@@ -41,6 +41,7 @@ export class CompiledPolicy implements Policy {
   readonly packages: string[];
   readonly root: DNode;
   private readonly queries = new Map<string, CompiledQuery>();
+  private readonly paths = new Map<string, string[]>();
 
   constructor(readonly compiled: CompiledModules) {
     this.root = compiled.root;
@@ -68,7 +69,11 @@ export class CompiledPolicy implements Policy {
   }
 
   evaluate(path: string, options: EvalOptions = {}): Value | undefined {
-    const keys = parsePath(path);
+    let keys = this.paths.get(path);
+    if (keys === undefined) {
+      keys = parsePath(path);
+      if (this.paths.size < 1000) this.paths.set(path, keys);
+    }
     const ev = this.newEv(options);
     return guard(() => dataLookup(ev, this.root, keys));
   }

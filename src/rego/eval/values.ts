@@ -140,6 +140,14 @@ export class RObject {
     return this;
   }
 
+  /** Builder only: the fast path of `set` for a string key. */
+  setStr(key: string, value: Value): this {
+    if (key.length > 0 && key.charCodeAt(0) === 1) return this.set(key, value);
+    this.vals.set(key, value);
+    if (this.sortedCache !== null) this.sortedCache = null;
+    return this;
+  }
+
   /** Builder only. */
   delete(key: Value): boolean {
     const k = keyOf(key);
@@ -382,7 +390,7 @@ function convertJSON(x: unknown, depth: number): Value {
       const o = new RObject();
       for (const k in x as Record<string, unknown>) {
         const v = (x as Record<string, unknown>)[k];
-        if (v !== undefined) o.set(k, convertJSON(v, depth + 1));
+        if (v !== undefined) o.setStr(k, convertJSON(v, depth + 1));
       }
       return o;
     }
