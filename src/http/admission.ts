@@ -16,7 +16,7 @@ import { checkNamespace } from '../conftest';
 import type { EvalRequest, PolicySet } from '../engine/policy-set';
 import { fromJSON, type Value } from '../rego/eval/values';
 import { readBody, parseDocument, toValue } from './body';
-import { conftestRulesOf, decisionSet, evaluatorOf, namespaceFromPath, outcomeError, remoteAddr } from './conftest';
+import { conftestRulesOf, decisionSet, describeError, evaluatorOf, namespaceFromPath, outcomeError, remoteAddr } from './conftest';
 import { methodNotAllowed, principalOf, type AppDeps } from './context';
 import { Errors } from './errors';
 import { sendJSON } from './respond';
@@ -77,8 +77,7 @@ async function review(deps: AppDeps, req: Request, res: Response, mode: 'object'
     evaluate: (s, options) => fromJSON(wrap(admission, skip ? { uid, allowed: true } : judge(s, options, namespace, uid, input))),
   });
   if (outcome.error !== undefined) {
-    const err = outcomeError(outcome);
-    const message = `policy evaluation failed (decision ${outcome.decisionId}): ${err.message}${(err.errors ?? []).map((e) => `; ${e.message}`).join('')}`;
+    const message = `policy evaluation failed (decision ${outcome.decisionId}): ${describeError(outcomeError(outcome))}`;
     sendJSON(res, 200, wrap(admission, { uid, allowed: false, status: { code: 500, reason: 'InternalError', message } }), false, { 'X-Decision-Id': outcome.decisionId });
     return;
   }

@@ -67,6 +67,12 @@ export function outcomeError(outcome: DecisionOutcome): ErrorBody {
   return toHttpError(outcome.error).error.body();
 }
 
+/** An error body as one line of text: the message, then each item with its location. */
+export function describeError(err: ErrorBody): string {
+  const items = (err.errors ?? []).map((e) => `; ${e.location ? `${e.location.file}:${e.location.row}: ` : ''}${e.message}`);
+  return err.message + items.join('');
+}
+
 /** What a recorded Conftest check holds as its result. */
 export function checkResultJSON(check: NamespaceCheck): Record<string, unknown> {
   return { allowed: check.failures.length === 0, ...check };

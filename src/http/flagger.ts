@@ -19,7 +19,7 @@ import { checkNamespace } from '../conftest';
 import type { EvalRequest, PolicySet } from '../engine/policy-set';
 import { fromJSON, RObject, RSet, stringifyJSON, type Value } from '../rego/eval/values';
 import { readBody, parseDocument, toValue } from './body';
-import { conftestRulesOf, decisionSet, evaluatorOf, namespaceFromPath, outcomeError, remoteAddr } from './conftest';
+import { conftestRulesOf, decisionSet, describeError, evaluatorOf, namespaceFromPath, outcomeError, remoteAddr } from './conftest';
 import { methodNotAllowed, type AppDeps } from './context';
 import { Errors } from './errors';
 import { Routes } from './routes';
@@ -62,8 +62,7 @@ async function gate(deps: AppDeps, req: Request, res: Response): Promise<void> {
   const id = outcome.decisionId;
   res.setHeader('X-Decision-Id', id);
   if (outcome.error !== undefined) {
-    const err = outcomeError(outcome);
-    sendText(res, 403, `policy evaluation failed: ${err.message}${(err.errors ?? []).map((e) => `; ${e.message}`).join('')} (decision ${id})`);
+    sendText(res, 403, `policy evaluation failed: ${describeError(outcomeError(outcome))} (decision ${id})`);
     return;
   }
   const result = outcome.resultJSON as GateResult;
