@@ -71,6 +71,7 @@ class SqliteStore implements Store {
   private writer: DbThread | undefined;
   private reader: DbThread | undefined;
   private readonly activationListeners = new Set<(e: BundleActivation) => void>();
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(
     private readonly file: string,
@@ -124,8 +125,6 @@ class SqliteStore implements Store {
     if (this.reader?.failed) this.reader = new DbThread(this.file);
     return this.reader;
   }
-
-  private readonly statements = new Map<string, Database.Statement>();
 
   private stmt(sql: string): Database.Statement {
     let s = this.statements.get(sql);
@@ -224,21 +223,19 @@ class SqliteStore implements Store {
 
   private setActive(tenant: string, bundle: string, version: number, at: string): void {
     this.stmt(
-        `INSERT INTO active_bundles (tenant, bundle, version, activated_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (tenant, bundle) DO UPDATE SET version = excluded.version, activated_at = excluded.activated_at`,
-      )
-      .run(tenant, bundle, version, at);
+      `INSERT INTO active_bundles (tenant, bundle, version, activated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (tenant, bundle) DO UPDATE SET version = excluded.version, activated_at = excluded.activated_at`,
+    ).run(tenant, bundle, version, at);
   }
 
   async listBundles(tenant: string): Promise<BundleVersionMeta[]> {
     const rows = this.stmt(
-        `SELECT v.tenant, v.bundle, v.version, v.revision, v.digest, v.size, v.created_at, v.created_by, v.manifest,
-                a.version AS active_version
-         FROM bundle_versions v LEFT JOIN active_bundles a ON a.tenant = v.tenant AND a.bundle = v.bundle
-         WHERE v.tenant = ? AND v.version = (SELECT MAX(version) FROM bundle_versions x WHERE x.tenant = v.tenant AND x.bundle = v.bundle)
-         ORDER BY v.bundle`,
-      )
-      .all(tenant) as Row[];
+      `SELECT v.tenant, v.bundle, v.version, v.revision, v.digest, v.size, v.created_at, v.created_by, v.manifest,
+              a.version AS active_version
+       FROM bundle_versions v LEFT JOIN active_bundles a ON a.tenant = v.tenant AND a.bundle = v.bundle
+       WHERE v.tenant = ? AND v.version = (SELECT MAX(version) FROM bundle_versions x WHERE x.tenant = v.tenant AND x.bundle = v.bundle)
+       ORDER BY v.bundle`,
+    ).all(tenant) as Row[];
     return rows.map((r) => {
       const meta = toMeta(r, r.active_version === r.version);
       if (r.active_version !== null) meta.active_version = r.active_version;
@@ -248,22 +245,20 @@ class SqliteStore implements Store {
 
   async listBundleVersions(tenant: string, bundle: string): Promise<BundleVersionMeta[]> {
     const rows = this.stmt(
-        `SELECT v.tenant, v.bundle, v.version, v.revision, v.digest, v.size, v.created_at, v.created_by, v.manifest,
-                a.version AS active_version
-         FROM bundle_versions v LEFT JOIN active_bundles a ON a.tenant = v.tenant AND a.bundle = v.bundle
-         WHERE v.tenant = ? AND v.bundle = ? ORDER BY v.version`,
-      )
-      .all(tenant, bundle) as Row[];
+      `SELECT v.tenant, v.bundle, v.version, v.revision, v.digest, v.size, v.created_at, v.created_by, v.manifest,
+              a.version AS active_version
+       FROM bundle_versions v LEFT JOIN active_bundles a ON a.tenant = v.tenant AND a.bundle = v.bundle
+       WHERE v.tenant = ? AND v.bundle = ? ORDER BY v.version`,
+    ).all(tenant, bundle) as Row[];
     return rows.map((r) => toMeta(r, r.active_version === r.version));
   }
 
   async getBundleVersion(tenant: string, bundle: string, version: number): Promise<ActiveBundle | undefined> {
     const r = this.stmt(
-        `SELECT v.*, a.version AS active_version
-         FROM bundle_versions v LEFT JOIN active_bundles a ON a.tenant = v.tenant AND a.bundle = v.bundle
-         WHERE v.tenant = ? AND v.bundle = ? AND v.version = ?`,
-      )
-      .get(tenant, bundle, version) as Row | undefined;
+      `SELECT v.*, a.version AS active_version
+       FROM bundle_versions v LEFT JOIN active_bundles a ON a.tenant = v.tenant AND a.bundle = v.bundle
+       WHERE v.tenant = ? AND v.bundle = ? AND v.version = ?`,
+    ).get(tenant, bundle, version) as Row | undefined;
     return r && { meta: toMeta(r, r.active_version === r.version), archive: r.archive };
   }
 
@@ -271,10 +266,9 @@ class SqliteStore implements Store {
     const db = this.conn;
     const activate = db.transaction((): BundleVersionMeta | undefined => {
       const r = this.stmt(
-          `SELECT tenant, bundle, version, revision, digest, size, created_at, created_by, manifest
-           FROM bundle_versions WHERE tenant = ? AND bundle = ? AND version = ?`,
-        )
-        .get(tenant, bundle, version) as Row | undefined;
+        `SELECT tenant, bundle, version, revision, digest, size, created_at, created_by, manifest
+         FROM bundle_versions WHERE tenant = ? AND bundle = ? AND version = ?`,
+      ).get(tenant, bundle, version) as Row | undefined;
       if (!r) return undefined;
       this.setActive(tenant, bundle, version, new Date().toISOString());
       return toMeta(r, true);
@@ -292,11 +286,10 @@ class SqliteStore implements Store {
 
   async listActiveBundles(tenant?: string): Promise<ActiveBundle[]> {
     const rows = this.stmt(
-        `SELECT v.* FROM active_bundles a
-         JOIN bundle_versions v ON v.tenant = a.tenant AND v.bundle = a.bundle AND v.version = a.version
-         WHERE ? IS NULL OR a.tenant = ? ORDER BY a.tenant, a.bundle`,
-      )
-      .all(tenant ?? null, tenant ?? null) as Row[];
+      `SELECT v.* FROM active_bundles a
+       JOIN bundle_versions v ON v.tenant = a.tenant AND v.bundle = a.bundle AND v.version = a.version
+       WHERE ? IS NULL OR a.tenant = ? ORDER BY a.tenant, a.bundle`,
+    ).all(tenant ?? null, tenant ?? null) as Row[];
     return rows.map((r) => ({ meta: toMeta(r, true), archive: r.archive }));
   }
 
@@ -392,10 +385,9 @@ class SqliteStore implements Store {
 
   async listAgentStatusHistory(tenant: string, agentId: string, limit: number): Promise<AgentStatusChange[]> {
     const rows = this.stmt(
-        `SELECT tenant, agent_id, received_at, status FROM agent_status_history
-         WHERE tenant = ? AND agent_id = ? ORDER BY id DESC LIMIT ?`,
-      )
-      .all(tenant, agentId, checkLimit(limit)) as Row[];
+      `SELECT tenant, agent_id, received_at, status FROM agent_status_history
+       WHERE tenant = ? AND agent_id = ? ORDER BY id DESC LIMIT ?`,
+    ).all(tenant, agentId, checkLimit(limit)) as Row[];
     return rows.map((r) => ({ ...r, status: parseJSONExact(r.status) }) as AgentStatusChange);
   }
 
