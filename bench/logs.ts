@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { verifyChain } from '../src/audit/chain';
 import { openSqliteStore } from '../src/store/sqlite';
+import { treeCpuSeconds } from './proc';
 
 const ROOT = join(__dirname, '..');
 
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
     let next = 0;
     let failures = 0;
     const started = performance.now();
+    const cpuBefore = treeCpuSeconds(server.pid!);
     await Promise.all(
       Array.from({ length: agents }, async () => {
         while (next < chunks.length) {
@@ -91,6 +93,7 @@ async function main(): Promise<void> {
       }),
     );
     const seconds = (performance.now() - started) / 1000;
+    const cpuUs = ((treeCpuSeconds(server.pid!) - cpuBefore) / total) * 1e6;
     const exited = new Promise((resolve) => server.once('exit', resolve));
     server.kill('SIGTERM');
     await exited;
@@ -100,7 +103,7 @@ async function main(): Promise<void> {
     await store.close();
     const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
     console.log(`workers=${workers} agents=${agents} events=${total} chunk=${chunkSize} events (${(avgCompressed / 1024).toFixed(1)} KiB gzip) load(1/5/15m)=${load}`);
-    console.log(`ingested ${(total / seconds).toFixed(0)} events/s (${seconds.toFixed(2)} s), failed chunks ${failures}`);
+    console.log(`ingested ${(total / seconds).toFixed(0)} events/s (${seconds.toFixed(2)} s), failed chunks ${failures}; server CPU ${cpuUs.toFixed(0)} µs per event (all processes and threads)`);
     console.log(`audit: ${chain.records} records, chain valid=${chain.valid}`);
     if (!chain.valid || chain.records !== total || failures > 0) {
       console.error('FAIL: the audit log does not hold every event exactly once');

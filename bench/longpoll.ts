@@ -3,16 +3,17 @@
 // Reports the server's memory (RSS of all its processes) before and with the waiters, decision
 // throughput idle vs. with the waiters, and how long the activation took to reach the agents.
 //
-//   npx tsx bench/longpoll.ts [--polls 2000] [--workers 2] [--seconds 10] [--connections 32]
+//   npx tsx bench/longpoll.ts [--polls 2000] [--workers 2] [--seconds 10] [--connections 32] [--rounds 2]
 //
 // Needs wrk (`apt-get install -y wrk`).
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBundleFromDir, writeBundle } from '../src/bundle';
+import { treeCpuSeconds, treeRssKb } from './proc';
 
 const ROOT = join(__dirname, '..');
 
@@ -25,33 +26,8 @@ const polls = Number(arg('polls', '2000'));
 const workers = arg('workers', '2');
 const seconds = Number(arg('seconds', '10'));
 const connections = Number(arg('connections', '32'));
+const rounds = Number(arg('rounds', '2'));
 const BUNDLE = 'kubernetes';
-
-/** Resident memory (kB) of a process and all its descendants. */
-function treeRssKb(rootPid: number): number {
-  const parents = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const text = readFileSync(`/proc/${name}/stat`, 'utf8');
-      parents.set(Number(name), Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone
-    }
-  }
-  let kb = 0;
-  const queue = [rootPid];
-  while (queue.length > 0) {
-    const pid = queue.pop()!;
-    try {
-      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      // gone
-    }
-    for (const [child, parent] of parents) if (parent === pid) queue.push(child);
-  }
-  return kb;
-}
 
 function request(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; at: number }> {
   return new Promise((resolve, reject) => {
@@ -73,10 +49,14 @@ async function waitReady(port: number): Promise<void> {
   throw new Error('server not ready after 60 s');
 }
 
-function wrk(script: string, url: string, secs: number): { rps: number; p99: string } {
+/** wrk against the decision API; also the server's CPU time per decision, less distorted by a busy machine. */
+function wrk(script: string, url: string, secs: number, serverPid: number): { rps: number; p99: string; cpuUs: number } {
+  const cpuBefore = treeCpuSeconds(serverPid);
   const out = spawnSync('wrk', ['-t1', `-c${connections}`, `-d${secs}s`, '--latency', '-s', script, url], { encoding: 'utf8' });
+  const cpu = treeCpuSeconds(serverPid) - cpuBefore;
   if (out.status !== 0) throw new Error(`wrk failed: ${out.stderr}`);
-  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out.stdout)?.[1]), p99: /99%\s+(\S+)/.exec(out.stdout)?.[1] ?? '?' };
+  const requests = Number(/(\d+) requests in/.exec(out.stdout)?.[1] ?? 1);
+  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out.stdout)?.[1]), p99: /99%\s+(\S+)/.exec(out.stdout)?.[1] ?? '?', cpuUs: (cpu / Math.max(1, requests)) * 1e6 };
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -107,46 +87,49 @@ async function main(): Promise<void> {
     );
     const url = `http://127.0.0.1:${port}/v1/data/main/deny`;
     const bundlePath = `/tenants/demo/bundles/${BUNDLE}`;
-    const first = await request(port, 'GET', bundlePath, { ...auth, Prefer: 'modes=snapshot,delta;wait=600' });
-    if (first.status !== 200) throw new Error(`first download: ${first.status}`);
-    const etag = String(first.headers.etag);
-
-    wrk(script, url, 2); // warm-up
-    const rssIdle = treeRssKb(server.pid!);
-    const idle = wrk(script, url, seconds);
-
-    const pollHeaders = { ...auth, 'User-Agent': 'Open-Policy-Agent/0.61.0 (linux, amd64)', Prefer: 'modes=snapshot,delta;wait=600', 'If-None-Match': etag };
-    const answers = Array.from({ length: polls }, () => request(port, 'GET', bundlePath, pollHeaders));
-    await new Promise((r) => setTimeout(r, 3000)); // every request sent and parked
-    const rssWaiting = treeRssKb(server.pid!);
-    const busy = wrk(script, url, seconds);
-    const rssAfterLoad = treeRssKb(server.pid!);
-
-    // A new version of the same bundle (another revision), published while they wait.
-    const files = (await buildBundleFromDir(join(ROOT, 'bundles', BUNDLE))).map((f) =>
-      f.path === '.manifest' ? { path: f.path, content: Buffer.from(JSON.stringify({ ...JSON.parse(f.content.toString()), revision: `bench-${Date.now()}` })) } : f,
-    );
-    const archive = await writeBundle(files);
-    const started = performance.now();
-    const published = await new Promise<{ status: number; at: number }>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, method: 'PUT', path: bundlePath, headers: { ...auth, 'Content-Type': 'application/gzip' }, agent: false }, (res) => {
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, at: performance.now() }));
-      });
-      req.on('error', reject);
-      req.end(archive);
-    });
-    if (published.status !== 201) throw new Error(`publish: ${published.status}`);
-    const results = await Promise.all(answers);
-    const wake = results.map((r) => r.at - started).sort((a, b) => a - b);
-    const statuses = new Map<number, number>();
-    for (const r of results) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-
+    const pollHeaders = { ...auth, 'User-Agent': 'Open-Policy-Agent/0.61.0 (linux, amd64)', Prefer: 'modes=snapshot,delta;wait=600' };
+    const pid = server.pid!;
+    wrk(script, url, 2, pid); // warm-up
     const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-    console.log(`workers=${workers} polls=${polls} connections=${connections} seconds=${seconds} load(1/5/15m)=${load}`);
-    console.log(`server RSS: idle ${(rssIdle / 1024).toFixed(1)} MiB, with ${polls} long polls ${(rssWaiting / 1024).toFixed(1)} MiB (+${((rssWaiting - rssIdle) / 1024).toFixed(1)} MiB, ${(((rssWaiting - rssIdle) * 1024) / polls).toFixed(0)} bytes each), after load ${(rssAfterLoad / 1024).toFixed(1)} MiB`);
-    console.log(`decisions/s: idle ${idle.rps.toFixed(0)} (p99 ${idle.p99}), with ${polls} long polls waiting ${busy.rps.toFixed(0)} (p99 ${busy.p99}): ${((busy.rps / idle.rps - 1) * 100).toFixed(1)}%`);
-    console.log(`upload+validation+activation took ${(published.at - started).toFixed(0)} ms; every waiter answered: statuses ${JSON.stringify(Object.fromEntries(statuses))}, p50 ${pct(wake, 50).toFixed(0)} ms, p99 ${pct(wake, 99).toFixed(0)} ms, last ${wake[wake.length - 1].toFixed(0)} ms`);
+    console.log(`workers=${workers} polls=${polls} connections=${connections} seconds=${seconds} rounds=${rounds} load(1/5/15m)=${load}`);
+
+    // Rounds alternate idle and waiting measurements, so a busy machine's drift hits both alike.
+    for (let round = 1; round <= rounds; round++) {
+      const first = await request(port, 'GET', bundlePath, pollHeaders);
+      if (first.status !== 200) throw new Error(`download: ${first.status}`);
+      const rssIdle = treeRssKb(pid);
+      const idle = wrk(script, url, seconds, pid);
+
+      const answers = Array.from({ length: polls }, () => request(port, 'GET', bundlePath, { ...pollHeaders, 'If-None-Match': String(first.headers.etag) }));
+      await new Promise((r) => setTimeout(r, 3000)); // every request sent and parked
+      const rssWaiting = treeRssKb(pid);
+      const busy = wrk(script, url, seconds, pid);
+
+      // A new version of the same bundle (another revision), published while they wait.
+      const files = (await buildBundleFromDir(join(ROOT, 'bundles', BUNDLE))).map((f) =>
+        f.path === '.manifest' ? { path: f.path, content: Buffer.from(JSON.stringify({ ...JSON.parse(f.content.toString()), revision: `bench-${Date.now()}` })) } : f,
+      );
+      const archive = await writeBundle(files);
+      const started = performance.now();
+      const published = await new Promise<{ status: number; at: number }>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port, method: 'PUT', path: bundlePath, headers: { ...auth, 'Content-Type': 'application/gzip' }, agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, at: performance.now() }));
+        });
+        req.on('error', reject);
+        req.end(archive);
+      });
+      if (published.status !== 201) throw new Error(`publish: ${published.status}`);
+      const results = await Promise.all(answers);
+      const wake = results.map((r) => r.at - published.at).sort((a, b) => a - b);
+      const statuses = new Map<number, number>();
+      for (const r of results) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+
+      console.log(`round ${round}:`);
+      console.log(`  server RSS: idle ${(rssIdle / 1024).toFixed(1)} MiB, with ${polls} long polls ${(rssWaiting / 1024).toFixed(1)} MiB (+${((rssWaiting - rssIdle) / 1024).toFixed(1)} MiB, ${(((rssWaiting - rssIdle) * 1024) / polls).toFixed(0)} bytes each)`);
+      console.log(`  decisions/s: idle ${idle.rps.toFixed(0)} (p99 ${idle.p99}, ${idle.cpuUs.toFixed(0)} µs server CPU each), with ${polls} long polls waiting ${busy.rps.toFixed(0)} (p99 ${busy.p99}, ${busy.cpuUs.toFixed(0)} µs): ${((busy.rps / idle.rps - 1) * 100).toFixed(1)}% throughput, ${((busy.cpuUs / idle.cpuUs - 1) * 100).toFixed(1)}% CPU per decision`);
+      console.log(`  upload+validation+activation ${(published.at - started).toFixed(0)} ms; then every waiter answered: statuses ${JSON.stringify(Object.fromEntries(statuses))}, p50 ${pct(wake, 50).toFixed(0)} ms, p99 ${pct(wake, 99).toFixed(0)} ms, last ${wake[wake.length - 1].toFixed(0)} ms after the upload's answer`);
+    }
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
