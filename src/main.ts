@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { dirname, join } from 'node:path';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { AgentServices } from './agents';
 import { verifyChain } from './audit/chain';
 import { applyMask } from './audit/mask';
@@ -27,6 +27,8 @@ import { loadWasmModule, validateWasm } from './engine/wasm';
 import { CrossChecker } from './engine/wasm-crosscheck';
 import { createApp, createListener, type AppDeps } from './http/app';
 import { Authenticator, mintToken } from './http/auth';
+import { createLogger } from './logging';
+import { createClusterMetrics, instrumentRecorder, Metrics, workerMetrics } from './metrics';
 import { compileModules } from './rego';
 import { openPostgresStore } from './store/postgres';
 import { openSqliteStore } from './store/sqlite';
@@ -51,7 +53,15 @@ export function openStore(config: Config, servesHttp = true): Store {
   const opts = { writerThread: servesHttp };
   if (!url) return openSqliteStore(join(config.dataDir, 'arbiter.db'), opts);
   if (url.startsWith('sqlite:')) return openSqliteStore(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''), opts);
-  return openPostgresStore(url);
+  return openPostgresStore(...postgresTarget(url));
+}
+
+/** `?schema=NAME` on a postgres:// URL keeps Arbiter's tables in that schema (one database, several deployments). */
+export function postgresTarget(url: string): [string, { schema?: string }] {
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get('schema') ?? undefined;
+  parsed.searchParams.delete('schema');
+  return [parsed.toString(), schema ? { schema } : {}];
 }
 
 /** Where a process's decisions are recorded: its own AuditRecorder, or the primary's through IPC. */
@@ -62,6 +72,7 @@ export interface Services {
   engine: Engine;
   registry: Registry;
   recorder: Recorder;
+  metrics: Metrics;
   markReady(): void;
 }
 
@@ -74,7 +85,20 @@ export function engineDeps(): EngineDeps {
   };
 }
 
-export function buildServices(config: Config, store: Store, secret: string | undefined, logger: Logger, recorder: Recorder = new AuditRecorder(store)): Services {
+export function buildServices(
+  config: Config,
+  store: Store,
+  secret: string | undefined,
+  logger: Logger,
+  recorder?: Recorder,
+  metrics: Metrics = new Metrics(),
+): Services {
+  if (!recorder) {
+    const local = new AuditRecorder(store, { onCommit: metrics.onCommit });
+    metrics.watchAudit(local);
+    recorder = local;
+  }
+  const countedRecorder = instrumentRecorder(recorder, metrics);
   const limits = {
     maxRequestBytes: config.maxRequestBytes,
     maxBundleBytes: config.maxBundleBytes,
@@ -86,17 +110,24 @@ export function buildServices(config: Config, store: Store, secret: string | und
   const registry = new Registry(store, engine, bundleLimits);
   const crossChecker = new CrossChecker({
     rate: config.wasmCrossCheckRate,
+    registry: metrics.registry,
     onMismatch: (subject, mismatch) => logger.warn({ ...subject, reason: mismatch.reason }, 'wasm and rego answers differ'),
   });
-  const decisions = new DecisionService(recorder, {
+  const decisions = new DecisionService(countedRecorder, {
     evalTimeoutMs: config.evalTimeoutMs,
     mask: (record, rules) => applyMask(record, rules, (rule, err) => logger.warn({ rule, err: err.message }, 'mask rule ignored')),
     onMaskError: (err) => logger.error({ err }, 'mask policy failed; input and result not recorded'),
     wasmSampler: crossChecker,
   });
-  const agents = new AgentServices(store, recorder, { dataDir: config.dataDir, ...config.agents, bundleLimits });
+  const agents = new AgentServices(store, countedRecorder, { dataDir: config.dataDir, ...config.agents, bundleLimits });
   registry.uploadCheck = (tenant, bundle) => agents.tenantKeys.checkUpload(tenant, bundle.files ?? []);
   engine.onReload((tenant) => agents.hub.notify(tenant));
+  registry.observer = {
+    changed: (tenant, bundle, change) => metrics.bundleActivations.inc({ tenant, bundle, change }),
+    rejected: (tenant, bundle) => metrics.bundleValidationFailures.inc({ tenant, bundle }),
+  };
+  metrics.watchLongPolls(() => agents.hub.waiting);
+  metrics.watchFleet(store, config.agents.staleAfterSeconds);
   let ready = false;
   const deps: AppDeps = {
     auth: new Authenticator({ secret, publicKey: config.jwt.publicKey, issuer: config.jwt.issuer, audience: config.jwt.audience }),
@@ -112,8 +143,9 @@ export function buildServices(config: Config, store: Store, secret: string | und
     limits,
     isReady: () => ready,
     agents,
+    metrics: () => metrics.registry.metrics(),
   };
-  return { deps, engine, registry, recorder, markReady: () => (ready = true) };
+  return { deps, engine, registry, recorder, metrics, markReady: () => (ready = true) };
 }
 
 export const DEMO_TENANT = 'demo';
@@ -275,7 +307,9 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
   cluster.on('listening', () => {
     if (++listening === config.workers) printWelcome(config, tokens, logger);
   });
+  const answerMetrics = createClusterMetrics(services.metrics, () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w));
   cluster.on('message', (from: Worker, msg: unknown) => {
+    if (answerMetrics(from, msg)) return;
     if (isAuditBatch(msg)) {
       void recordBatch(services.recorder, msg).then((ack) => {
         if (from.isConnected()) from.send(ack);
@@ -322,6 +356,7 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
   });
   process.on('disconnect', () => recorder.failAll('the primary process is gone'));
   const services = buildServices(config, store, config.jwt.secret, logger, recorder);
+  services.deps.metrics = workerMetrics(services.metrics);
   services.engine.onChange((tenant) => process.send?.({ type: 'arbiter:reload', tenant } satisfies ReloadMessage));
   process.on('message', (msg: unknown) => {
     if (isReload(msg)) void services.engine.reload(msg.tenant).catch((err) => logger.error({ err, tenant: msg.tenant }, 'reload failed'));
@@ -347,7 +382,7 @@ export async function main(): Promise<void> {
     }
     throw e;
   }
-  const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
+  const logger = createLogger(config.logLevel);
   try {
     if (cluster.isPrimary) await runPrimary(config, logger);
     else await runWorker(config, logger);

@@ -10,7 +10,7 @@ export function registerTokenCommand(program: Command): void {
     .command('token')
     .description('mint a bearer token signed with the configured secret (ARBITER_JWT_SECRET or $ARBITER_DATA_DIR/jwt.secret)')
     .requiredOption('--tenant <tenant>', 'tenant id, or "*" for every tenant')
-    .requiredOption('--scope <scopes>', 'space-separated: decide bundles:read bundles:write audit:read agent admin')
+    .requiredOption('--scope <scopes>', 'space-separated: decide bundles:read bundles:write audit:read agent admin metrics')
     .option('--ttl <duration>', 'lifetime, e.g. 3600s, 15m, 12h, 30d', '30d')
     .option('--sub <subject>', 'subject recorded in the audit log as the principal')
     .action((opts: { tenant: string; scope: string; ttl: string; sub?: string }) => {

@@ -22,8 +22,15 @@ export class BundleRejectedError extends Error {
   }
 }
 
+/** Told of every accepted change of an active version and every rejected bundle (metrics). */
+export interface RegistryObserver {
+  changed(tenant: string, bundle: string, change: 'activate' | 'deactivate'): void;
+  rejected(tenant: string, bundle: string): void;
+}
+
 export class Registry {
   private readonly locks = new Map<string, Promise<unknown>>();
+  observer?: RegistryObserver;
   /** Extra checks of an upload before it is stored (a tenant's signing policy); problems reject it. */
   uploadCheck?: (tenant: string, bundle: ParsedBundle) => Promise<BundleProblem[]>;
 
@@ -35,7 +42,7 @@ export class Registry {
 
   /** Validates and stores a new version; activates it unless `activate` is false. */
   publish(req: { tenant: string; bundle: string; archive: Buffer; activate: boolean; createdBy: string }): Promise<BundleVersionMeta> {
-    return this.exclusive(req.tenant, async () => {
+    return this.exclusive(req.tenant, req.bundle, req.activate ? 'activate' : undefined, async () => {
       const parsed = await this.read(req.archive);
       const digest = 'sha256:' + createHash('sha256').update(req.archive).digest('hex');
       const others = await this.engine.otherActiveRoots(req.tenant, req.bundle);
@@ -64,7 +71,7 @@ export class Registry {
 
   /** Makes a stored version the active one; undefined when there is no such version. */
   activate(tenant: string, bundle: string, version: number): Promise<BundleVersionMeta | undefined> {
-    return this.exclusive(tenant, async () => {
+    return this.exclusive(tenant, bundle, 'activate', async () => {
       const found = await this.store.getBundleVersion(tenant, bundle, version);
       if (!found) return undefined;
       const parsed = await this.read(found.archive);
@@ -81,7 +88,7 @@ export class Registry {
 
   /** Deactivates a bundle (its versions are kept); false when it had no active version. */
   deactivate(tenant: string, bundle: string): Promise<boolean> {
-    return this.exclusive(tenant, async () => {
+    return this.exclusive(tenant, bundle, 'deactivate', async () => {
       const versions = await this.store.listBundleVersions(tenant, bundle);
       if (!versions.some((v) => v.active)) return false;
       await this.prepare(tenant, { remove: bundle });
@@ -127,7 +134,18 @@ export class Registry {
     }
   }
 
-  private exclusive<T>(tenant: string, task: () => Promise<T>): Promise<T> {
+  private exclusive<T>(tenant: string, bundle: string, change: 'activate' | 'deactivate' | undefined, work: () => Promise<T>): Promise<T> {
+    const task = async () => {
+      let result: T;
+      try {
+        result = await work();
+      } catch (e) {
+        if (e instanceof BundleRejectedError) this.observer?.rejected(tenant, bundle);
+        throw e;
+      }
+      if (change && result !== undefined && result !== false) this.observer?.changed(tenant, bundle, change);
+      return result;
+    };
     const previous = this.locks.get(tenant) ?? Promise.resolve();
     const next = previous.then(task, task);
     const settled = next.catch(() => undefined);

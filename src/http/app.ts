@@ -6,6 +6,7 @@
 
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
 import { DataApi } from './data-api';
 import { admissionRouter } from './admission';
 import { agentsRouter } from './agents';
@@ -15,6 +16,8 @@ import type { AppDeps } from './context';
 import { Errors, toHttpError } from './errors';
 import { flaggerRouter } from './flagger';
 import { healthRouter } from './health';
+import { logRequest } from '../logging';
+import { metricsRouter } from './metrics';
 import { registryRouter } from './registry';
 import { sendJSON } from './respond';
 import { tenantsRouter } from './tenants';
@@ -36,11 +39,14 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.locals.dataApi = dataApi;
+  app.locals.logger = deps.logger;
 
   app.use((req: Request, res: Response, next: NextFunction) => {
+    logRequest(deps.logger, req, res);
     if (!dataApi.tryHandle(req, res)) next();
   });
   app.use(healthRouter(deps));
+  app.use(metricsRouter(deps));
   app.use(tenantsRouter(deps));
   app.use(agentsRouter(deps));
   app.use(registryRouter(deps));
@@ -66,7 +72,9 @@ export function createApp(deps: AppDeps): Express {
 /** A node:http listener: the lean data API path first, everything else through express. */
 export function createListener(app: Express): RequestListener {
   const dataApi = app.locals.dataApi as DataApi;
+  const logger = app.locals.logger as Logger;
   return (req: IncomingMessage, res: ServerResponse) => {
+    logRequest(logger, req, res);
     if (!dataApi.tryHandle(req, res)) app(req, res);
   };
 }

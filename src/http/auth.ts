@@ -9,7 +9,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { Errors } from './errors';
 
-export const SCOPES = ['decide', 'bundles:read', 'bundles:write', 'audit:read', 'agent', 'admin'] as const;
+export const SCOPES = ['decide', 'bundles:read', 'bundles:write', 'audit:read', 'agent', 'admin', 'metrics'] as const;
 export type Scope = (typeof SCOPES)[number];
 export const ALL_TENANTS = '*';
 

@@ -38,6 +38,8 @@ export interface AppDeps {
   };
   /** True once migrations ran and the bundles are loaded. */
   isReady: () => boolean;
+  /** Prometheus text of this process (or of every worker of the machine), for GET /metrics. */
+  metrics?: () => Promise<string>;
   /** Bundle service, logs, status and fleet of cluster agents (src/http/agents.ts). */
   agents?: AgentServices;
 }

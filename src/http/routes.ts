@@ -4,6 +4,7 @@
 export const Routes = {
   health: '/health',
   healthReady: '/health/ready',
+  metrics: '/metrics',
 
   tenants: '/tenants',
   tenant: '/tenants/:tenant',
