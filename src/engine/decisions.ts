@@ -87,7 +87,11 @@ export class DecisionService {
     let error: unknown;
     try {
       const options: EvalRequest = { input: req.input, strictBuiltinErrors: req.strictBuiltinErrors, timeoutMs: this.options.evalTimeoutMs };
-      result = req.evaluate ? req.evaluate(req.set, options) : req.set.evaluate(req.path, options);
+      if (req.evaluate) result = req.evaluate(req.set, options);
+      else {
+        const out = req.set.evaluateGuarded(req.path, options);
+        result = out instanceof Promise ? await out : out;
+      }
     } catch (e) {
       error = e;
     }

@@ -64,7 +64,10 @@ export class Engine {
         this.compiledCache.delete(tenant);
       } else {
         const active = await this.store.listActiveBundles(tenant);
-        this.sets.set(tenant, await this.build(tenant, active));
+        const previous = this.sets.get(tenant);
+        const next = await this.build(tenant, active);
+        this.sets.set(tenant, next);
+        if (previous?.compiledBundles && previous.compiledKey !== next.compiledKey) retire(previous.compiledBundles);
       }
       if (notify) for (const l of this.listeners) l(tenant);
       for (const l of this.reloadListeners) l(tenant);
@@ -148,6 +151,17 @@ export class Engine {
     });
     return next;
   }
+}
+
+// Requests that started on a replaced set may still be evaluating: release its Wasm workers later.
+const RETIRE_AFTER_MS = 60_000;
+
+function retire(compiled: CompiledBundles): void {
+  const modules = new Set(compiled.wasm.values());
+  if (modules.size === 0) return;
+  setTimeout(() => {
+    for (const m of modules) void m.close?.();
+  }, RETIRE_AFTER_MS).unref();
 }
 
 export function rootsOf(manifest: Record<string, unknown>): string[] {

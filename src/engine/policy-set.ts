@@ -70,6 +70,19 @@ export class PolicySet {
     return this.evaluateRego(path, req);
   }
 
+  /**
+   * As `evaluate`, but a Wasm entrypoint runs isolated under the evaluation deadline, so a module
+   * that never returns cannot stall the server; that case answers with a Promise.
+   */
+  evaluateGuarded(path: string, req: EvalRequest): Value | undefined | Promise<Value | undefined> {
+    const wasm = this.compiled?.wasm.get(path);
+    if (!wasm?.evaluateIsolated) return this.evaluate(path, req);
+    const input = req.input === undefined ? undefined : toJSON(req.input);
+    return wasm
+      .evaluateIsolated(path, input, { timeoutMs: req.timeoutMs, strictBuiltinErrors: req.strictBuiltinErrors })
+      .then((out) => (out === undefined ? undefined : fromJSON(out)));
+  }
+
   /** The bundle (and version) whose Wasm module answers `path`, when one does. */
   wasmBundleFor(path: string): BundleRef | undefined {
     const owner = this.compiled?.wasmOwners.get(path);

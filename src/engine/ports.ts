@@ -67,6 +67,10 @@ export interface BundleTools {
 export interface WasmPolicy {
   entrypoints: string[];
   evaluate(entrypoint: string, input: unknown): unknown | undefined;
+  /** Evaluates off the event loop with a hard deadline (a module that spins is stopped). */
+  evaluateIsolated?(entrypoint: string, input: unknown, opts?: { timeoutMs?: number; strictBuiltinErrors?: boolean }): Promise<unknown | undefined>;
+  /** Releases what evaluateIsolated started. */
+  close?(): Promise<void>;
 }
 
 export type LoadWasmFn = (bytes: Buffer, data: unknown) => Promise<WasmPolicy>;
