@@ -127,7 +127,12 @@ export class Resolver {
   /** Function parameters: every variable in them is local, even one named like a rule. */
   declareArgs(scope: Scope, args: Term[]): void {
     const vars: Term[] = [];
-    for (const a of args) collectVars(a, vars);
+    const patternVars = (t: Term): void => {
+      if (t.type === 'var') vars.push(t);
+      else if (t.type === 'array') t.items.forEach(patternVars);
+      else if (t.type === 'object') t.items.forEach(([, v]) => patternVars(v));
+    };
+    args.forEach(patternVars);
     for (const v of vars) {
       if (v.type === 'var' && !isWildcard(v.name) && !scope.names.has(v.name)) this.allocate(scope, v.name);
     }

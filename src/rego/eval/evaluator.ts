@@ -135,6 +135,8 @@ function conflict(message: string, loc?: Location): RegoError {
 interface CompiledRule {
   body: Goal;
   argPats: Pat[] | null;
+  /** Parameters that are not patterns (e.g. template strings): compared after the body. */
+  argChecks: { index: number; value: Get }[];
   keys: Gen[];
   member: Gen | null;
   value: Gen;
@@ -794,14 +796,23 @@ export class ClosureCompiler {
     if (def.compiled) return def.compiled as CompiledRule;
     const bound = new Set<number>();
     let argPats: Pat[] | null = null;
-    if (def.args) argPats = def.args.map((a) => this.pattern(a, bound));
+    const deferred: { index: number; term: IR }[] = [];
+    if (def.args) {
+      argPats = def.args.map((a, index) => {
+        if (isPatternTerm(a)) return this.pattern(a, bound);
+        deferred.push({ index, term: a });
+        return (_ev: Ev, _f: Frame, _v: Value, k: K) => k();
+      });
+    }
     const body = this.body(def.body, bound);
+    const argChecks = deferred.map((d) => ({ index: d.index, value: this.get(d.term, bound) }));
     const keys = def.keys.map((key) => this.gen(key, bound));
     const member = def.member ? this.gen(def.member, bound) : null;
     const value = this.gen(def.value, bound);
     const compiled: CompiledRule = {
       body,
       argPats,
+      argChecks,
       keys,
       member,
       value,
@@ -813,6 +824,21 @@ export class ClosureCompiler {
     def.compiled = compiled;
     if (def.elseRule) compiled.elseRule = new ClosureCompiler(this.rt, def.elseRule.slotNames).rule(def.elseRule);
     return compiled;
+  }
+}
+
+/** Terms that can match a function argument by unification. */
+function isPatternTerm(t: IR): boolean {
+  switch (t.k) {
+    case 'const':
+    case 'var':
+      return true;
+    case 'array':
+      return t.items.every(isPatternTerm);
+    case 'object':
+      return t.items.every(([, v]) => isPatternTerm(v));
+    default:
+      return false;
   }
 }
 
@@ -956,17 +982,22 @@ function evalFunctionRule(ev: Ev, r: CompiledRule, args: Value[]): Value | undef
   const f: Frame = new Array(r.frameSize);
   let out: Value | undefined;
   const n = pats.length;
+  const checks = r.argChecks;
   const finish = (): boolean =>
-    r.body(ev, f, () =>
-      r.value(ev, f, (v) => {
+    r.body(ev, f, () => {
+      for (const c of checks) {
+        const v = c.value(ev, f);
+        if (v === undefined || !equals(v, args[c.index])) return false;
+      }
+      return r.value(ev, f, (v) => {
         if (out === undefined) {
           out = v;
           return r.constValue;
         }
         if (!equals(out, v)) throw conflict('functions must not produce multiple outputs for same inputs', r.loc);
         return false;
-      }),
-    );
+      });
+    });
   const bind = (i: number): boolean => (i === n ? finish() : pats[i](ev, f, args[i], () => bind(i + 1)));
   bind(0);
   return out;

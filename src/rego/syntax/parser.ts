@@ -912,8 +912,16 @@ export class Parser {
       sub.keywords = this.keywords;
       sub.wildcards = this.wildcards + 100000;
       for (const tk of sub.toks) tk.row += p.row - 1;
-      const term = sub.parseTermExpr();
+      let term = sub.parseTermExpr();
+      const withs = sub.parseWiths();
       if (sub.tok.kind !== 'eof') sub.fail(`unexpected ${sub.describe(sub.tok)} in template string`);
+      if (withs.length > 0) {
+        // `{x with input as v}` evaluates x under the modifiers: [t | t := x with ...][0]
+        const loc = term.loc;
+        const tmp: Term = { type: 'var', name: `$template${this.wildcards++}`, loc };
+        const body: Literal[] = [{ negated: false, expr: { type: 'assign', left: tmp, right: term }, with: withs, loc }];
+        term = { type: 'ref', head: { type: 'arraycomp', term: tmp, body, loc }, path: [{ type: 'number', value: 0, loc }], loc };
+      }
       parts.push(term);
     }
     return { type: 'template', parts, loc: this.loc(t) };
