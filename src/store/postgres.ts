@@ -31,6 +31,7 @@ import {
   type AgentStatusChange,
   type BundleActivation,
   type BundleVersionMeta,
+  type ChainEntry,
   type ChainState,
   type DecisionQuery,
   type DecisionRecord,
@@ -476,13 +477,22 @@ class PostgresStore implements Store {
   }
 
   async *iterateDecisions(tenant: string, fromSeq = 0): AsyncIterable<DecisionRecord> {
+    for await (const rows of this.chainPages(tenant, fromSeq)) for (const r of rows) yield toRecord(r);
+  }
+
+  async *iterateChain(tenant: string, fromSeq = 0): AsyncIterable<ChainEntry> {
+    for await (const rows of this.chainPages(tenant, fromSeq))
+      for (const r of rows) yield { seq: Number(r.seq), decision_id: r.decision_id, text: r.record, prev_hash: r.prev_hash, hash: r.hash };
+  }
+
+  private async *chainPages(tenant: string, fromSeq: number): AsyncIterable<Row[]> {
     let next = fromSeq;
     while (true) {
       const rows = await this.query(
-        'SELECT seq, record, prev_hash, hash FROM decisions WHERE tenant = $1 AND seq >= $2 ORDER BY seq LIMIT $3',
+        'SELECT seq, decision_id, record, prev_hash, hash FROM decisions WHERE tenant = $1 AND seq >= $2 ORDER BY seq LIMIT $3',
         [tenant, next, ITERATE_CHUNK],
       );
-      for (const r of rows) yield toRecord(r);
+      yield rows;
       if (rows.length < ITERATE_CHUNK) return;
       next = Number(rows[rows.length - 1].seq) + 1;
     }

@@ -24,6 +24,7 @@ export interface DecisionFilter {
 /** A stored record as read: the canonical JSON and its chain fields, parsed by the caller. */
 export interface StoredDecision {
   seq: number;
+  decision_id: string;
   record: string;
   prev_hash: string;
   hash: string;
@@ -144,14 +145,14 @@ export class SqliteAuditLog {
       where.push(`${k} = @${k}`);
     }
     return this.stmt(
-      `SELECT seq, record, prev_hash, hash FROM decisions WHERE ${where.join(' AND ')}
+      `SELECT seq, decision_id, record, prev_hash, hash FROM decisions WHERE ${where.join(' AND ')}
        ORDER BY seq ${f.desc ? 'DESC' : 'ASC'} LIMIT @limit`,
     ).all(params) as StoredDecision[];
   }
 
   /** A tenant's records from seq `from` on, in order. */
   page(tenant: string, from: number, limit: number): StoredDecision[] {
-    return this.stmt('SELECT seq, record, prev_hash, hash FROM decisions WHERE tenant = ? AND seq >= ? ORDER BY seq LIMIT ?').all(
+    return this.stmt('SELECT seq, decision_id, record, prev_hash, hash FROM decisions WHERE tenant = ? AND seq >= ? ORDER BY seq LIMIT ?').all(
       tenant,
       from,
       limit,

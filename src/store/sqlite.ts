@@ -31,6 +31,7 @@ import {
   type AgentStatusChange,
   type BundleActivation,
   type BundleVersionMeta,
+  type ChainEntry,
   type ChainState,
   type DecisionQuery,
   type DecisionRecord,
@@ -327,6 +328,15 @@ class SqliteStore implements Store {
   }
 
   async *iterateDecisions(tenant: string, fromSeq = 0): AsyncIterable<DecisionRecord> {
+    for await (const rows of this.chainPages(tenant, fromSeq)) for (const r of rows) yield toRecord(r);
+  }
+
+  async *iterateChain(tenant: string, fromSeq = 0): AsyncIterable<ChainEntry> {
+    for await (const rows of this.chainPages(tenant, fromSeq))
+      for (const r of rows) yield { seq: r.seq, decision_id: r.decision_id, text: r.record, prev_hash: r.prev_hash, hash: r.hash };
+  }
+
+  private async *chainPages(tenant: string, fromSeq: number): AsyncIterable<StoredDecision[]> {
     // Keyset pages, so memory stays bounded whatever the chain's length. On the reader thread each
     // page is a real wait, which lets the event loop serve requests between pages (inline, an open
     // better-sqlite3 iterator would also lock the connection against the recorder's commits).
@@ -336,7 +346,7 @@ class SqliteStore implements Store {
       const rows = reader
         ? await reader.call<StoredDecision[]>({ op: 'page', tenant, from: next, limit: ITERATE_CHUNK })
         : this.auditLog.page(tenant, next, ITERATE_CHUNK);
-      for (const r of rows) yield toRecord(r);
+      yield rows;
       if (rows.length < ITERATE_CHUNK) return;
       next = rows[rows.length - 1].seq + 1;
     }

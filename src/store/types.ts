@@ -98,6 +98,15 @@ export interface ChainState {
   head_hash: string;
 }
 
+/** A record as stored in the chain: `text` is the canonical JSON its hash covers (see chain.ts). */
+export interface ChainEntry {
+  seq: number;
+  decision_id: string;
+  text: string;
+  prev_hash: string;
+  hash: string;
+}
+
 export interface AgentStatusChange {
   tenant: string;
   agent_id: string;
@@ -155,6 +164,8 @@ export interface Store {
   queryDecisions(q: DecisionQuery): Promise<{ records: DecisionRecord[]; next_cursor?: string }>;
   /** Walks a tenant's chain in order, for verification and NDJSON export. */
   iterateDecisions(tenant: string, fromSeq?: number): AsyncIterable<DecisionRecord>;
+  /** The same walk without parsing: each record's stored canonical text and chain fields. */
+  iterateChain(tenant: string, fromSeq?: number): AsyncIterable<ChainEntry>;
   /**
    * Removes, per tenant, the longest prefix of the chain whose records all have a timestamp before
    * `olderThan`, in transactions of at most `batchSize` records, and moves the chain anchor so what

@@ -186,6 +186,13 @@ export function storeContract(backend: string, open: () => Promise<StoreHandle>)
           assert.equal(r.hash, chainHash(prev, r.seq!, recordText(r)));
           prev = r.hash!;
         }
+        // The raw walk hands out exactly the canonical text the hash covers.
+        const entries = await collect(store.iterateChain('log-a'));
+        assert.deepEqual(
+          entries.map((e) => [e.seq, e.decision_id, e.text, e.prev_hash, e.hash]),
+          chainA.map((r) => [r.seq, r.decision_id, recordText(r), r.prev_hash, r.hash]),
+        );
+        assert.deepEqual((await collect(store.iterateChain('log-a', 3))).map((e) => e.seq), [3]);
         const chainB = await collect(store.iterateDecisions('log-b'));
         assert.deepEqual(chainB.map((r) => [r.seq, r.prev_hash]), [[1, GENESIS_HASH]]);
         const state = await store.getChainState('log-a');
