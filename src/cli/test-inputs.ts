@@ -4,7 +4,7 @@
 
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import YAML, { LineCounter } from 'yaml';
+import jsyaml from 'js-yaml';
 
 export interface InputDocument {
   file: string;
@@ -78,22 +78,49 @@ function parseJSONFile(file: string, text: string): InputDocument {
   }
 }
 
+// Kubernetes reads YAML into JSON: no timestamps (they stay strings), merge keys allowed.
+// (js-yaml exports its built-in types at run time; @types/js-yaml does not declare them.)
+const MERGE = (jsyaml as unknown as { types: { merge: jsyaml.Type } }).types.merge;
+const SCHEMA = jsyaml.CORE_SCHEMA.extend({ implicit: [MERGE] });
+const DOCUMENT_START = /^---(?=[ \t]|$)/;
+const DOCUMENT_END = /^\.\.\.(?=[ \t]|$)/;
+const NO_CONTENT = /^\s*(#.*)?$/;
+
+/**
+ * The documents of a YAML stream with the line each starts on. The stream is cut at its document
+ * markers (which YAML forbids inside content at the start of a line) and each part parsed alone.
+ */
 export function parseYAML(file: string, text: string): InputDocument[] {
-  const lineCounter = new LineCounter();
-  const docs = YAML.parseAllDocuments(text, { lineCounter });
-  const list = Array.isArray(docs) ? docs : [docs];
+  const lines = text.split(/\r?\n/);
   const out: InputDocument[] = [];
-  for (const doc of list) {
-    const error = doc.errors[0];
-    if (error) {
-      const pos = error.linePos?.[0];
-      throw new InputError(`${file}${pos ? `:${pos.line}` : ''}: invalid YAML: ${error.message.split('\n')[0]}`);
+  let start = 0;
+  let part: string[] = [];
+  const flush = () => {
+    const first = part.findIndex((l) => !NO_CONTENT.test(l) && !l.startsWith('%'));
+    if (first >= 0) {
+      let content: unknown;
+      try {
+        content = jsyaml.load(part.join('\n'), { schema: SCHEMA, filename: file });
+      } catch (e) {
+        const mark = (e as { mark?: { line: number } }).mark;
+        const reason = (e as { reason?: string }).reason ?? (e as Error).message;
+        throw new InputError(`${file}${mark ? `:${start + mark.line + 1}` : ''}: invalid YAML: ${reason}`);
+      }
+      if (content !== null && content !== undefined) out.push({ file, line: start + first + 1, content });
     }
-    if (doc.contents === null) continue;
-    const content: unknown = doc.toJS({ maxAliasCount: 1000 });
-    if (content === null || content === undefined) continue;
-    const start = doc.contents.range?.[0] ?? 0;
-    out.push({ file, line: lineCounter.linePos(start).line, content });
-  }
+  };
+  lines.forEach((line, i) => {
+    if (DOCUMENT_START.test(line)) {
+      flush();
+      start = i;
+      // Content may follow the marker on its line (`--- !tag` or `--- {a: 1}`): keep its columns.
+      part = [line.replace(DOCUMENT_START, '   ')];
+    } else if (DOCUMENT_END.test(line)) {
+      flush();
+      start = i + 1;
+      part = [];
+    } else part.push(line);
+  });
+  flush();
   return out;
 }
