@@ -4,7 +4,7 @@
 
 import { createPublicKey } from 'node:crypto';
 import { BundleError, isSignaturesFile, verifyBundleSignature, type BundleFile } from '../bundle';
-import type { Store } from '../store/types';
+import { NotFoundError, type Store } from '../store/types';
 
 export interface TenantKey {
   kid: string;
@@ -77,16 +77,28 @@ export function parseTenantSigning(body: unknown): TenantSigning {
   return { require_signed_uploads: require as boolean, keys };
 }
 
+/** As stored: with the tenant's creation time, so a deleted and re-created tenant starts without keys. */
+interface StoredSigning extends TenantSigning {
+  tenant_created_at: string;
+}
+
+const NO_KEYS: TenantSigning = { require_signed_uploads: false, keys: [] };
+
 export class TenantKeys {
-  constructor(private readonly store: Pick<Store, 'getSetting' | 'setSetting'>) {}
+  constructor(private readonly store: Pick<Store, 'getSetting' | 'setSetting' | 'getTenant'>) {}
 
   async get(tenant: string): Promise<TenantSigning> {
     const raw = await this.store.getSetting(settingKey(tenant));
-    return raw ? (JSON.parse(raw) as TenantSigning) : { require_signed_uploads: false, keys: [] };
+    if (!raw) return NO_KEYS;
+    const { tenant_created_at: createdAt, ...signing } = JSON.parse(raw) as StoredSigning;
+    return createdAt === (await this.store.getTenant(tenant))?.created_at ? signing : NO_KEYS;
   }
 
   async set(tenant: string, signing: TenantSigning): Promise<void> {
-    await this.store.setSetting(settingKey(tenant), JSON.stringify(signing));
+    const t = await this.store.getTenant(tenant);
+    if (!t) throw new NotFoundError(`tenant ${tenant} not found`);
+    const stored: StoredSigning = { ...signing, tenant_created_at: t.created_at };
+    await this.store.setSetting(settingKey(tenant), JSON.stringify(stored));
   }
 
   /**

@@ -120,3 +120,24 @@ describe('tenant keys and signed uploads', () => {
     assert.equal((await uploadArchive(wrong)).status, 400);
   });
 });
+
+describe('tenant keys after the tenant is deleted', () => {
+  it('a re-created tenant starts without keys', async () => {
+    const svc = await startService();
+    try {
+      await createTenant(svc, 'gone');
+      const pair = rsaPair();
+      const put = await svc.http().put('/tenants/gone/keys').set('Authorization', `Bearer ${svc.admin}`).send({ require_signed_uploads: true, keys: [{ kid: 'ci', key: pair.pub }] });
+      assert.equal(put.status, 200);
+      assert.equal((await svc.http().delete('/tenants/gone').set('Authorization', `Bearer ${svc.admin}`)).status, 204);
+      await new Promise((r) => setTimeout(r, 5));
+      await createTenant(svc, 'gone');
+      const got = await svc.http().get('/tenants/gone/keys').set('Authorization', `Bearer ${svc.admin}`);
+      assert.deepEqual(got.body, { require_signed_uploads: false, keys: [] });
+      const up = await svc.http().put('/tenants/gone/bundles/b').set('Authorization', `Bearer ${svc.token('gone', 'bundles:write')}`).set('Content-Type', 'application/gzip').send(await writeBundle(bundleFiles('x')));
+      assert.equal(up.status, 201, 'unsigned uploads pass again');
+    } finally {
+      await svc.close();
+    }
+  });
+});
