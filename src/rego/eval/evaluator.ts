@@ -1006,8 +1006,14 @@ function evalFunctionRule(ev: Ev, r: CompiledRule, args: Value[]): Value | undef
 // ------------------------------------------------------------------------------------------
 // Rule groups and the data tree
 
+/** A function without parameters (`f() := 1`) also shows as a document. */
+function isNullary(node: DNode): boolean {
+  const def = node.rules[0] ?? node.defaultRule;
+  return def !== undefined && def !== null && (def.args?.length ?? 0) === 0;
+}
+
 export function nodeValue(ev: Ev, node: DNode, base: Value | undefined): Value | undefined {
-  if (node.kind === 'function') return undefined;
+  if (node.kind === 'function') return isNullary(node) ? callFunction(ev, node, []) : undefined;
   if (!node.hasRules) return materialize(ev, node, base);
   const cached = ev.st.cache.get(node);
   let v: Value | undefined;
@@ -1219,7 +1225,7 @@ export function materialize(ev: Ev, node: DNode, base: Value | undefined): Value
   else if (base === undefined) out = new RObject();
   else return patchBelow(ev, base, node.path);
   for (const [name, child] of node.children) {
-    if (child.kind === 'function') continue;
+    if (child.kind === 'function' && !isNullary(child)) continue;
     const b = lookup(base ?? null, name);
     // Where base data and rules define the same key, the base document wins (as in OPA).
     if (b !== undefined && child.hasRules) continue;
