@@ -176,7 +176,7 @@ export class DataApi {
     if (outcome.resultJSON !== undefined) body.result = outcome.resultJSON;
     if (parsed.missing) body.warning = { code: 'api_usage_warning', message: "'input' key missing from the request" };
     body.decision_id = outcome.decisionId;
-    sendJSON(ctx.res, 200, body, ctx.params.pretty, { 'X-Decision-Id': outcome.decisionId });
+    sendJSON(ctx.res, 200, body, ctx.params.pretty, { 'X-Decision-Id': outcome.decisionId }, true);
   }
 
   private async v0(ctx: Ctx): Promise<void> {
@@ -191,7 +191,7 @@ export class DataApi {
       const err = Errors.undefinedDocument(`${word}: ${dataRef(ctx.path)}`);
       return sendJSON(ctx.res, err.status, err.body(), ctx.params.pretty, headers);
     }
-    sendJSON(ctx.res, 200, outcome.resultJSON, ctx.params.pretty, headers);
+    sendJSON(ctx.res, 200, outcome.resultJSON, ctx.params.pretty, headers, true);
   }
 
   private async batch(ctx: Ctx): Promise<void> {

@@ -27,6 +27,8 @@ conflict := 1 if input.x == 1
 conflict := 2 if input.y == 1
 
 list := ["a", "b", "c"]
+
+echo := input
 `;
 
 describe('decisions (OPA REST API)', () => {
@@ -118,6 +120,20 @@ describe('decisions (OPA REST API)', () => {
 
     const notPretty = await svc.http().post('/v1/data/main/deny?pretty=no').set(auth).send({ input: {} });
     assert.ok(!notPretty.text.includes('\n  '));
+  });
+
+  it('compresses large answers for clients that accept gzip, as OPA does', async () => {
+    const big = { text: 'x'.repeat(4000) };
+    const zipped = await svc.http().post('/v1/data/errs/echo').set(auth).set('Accept-Encoding', 'gzip').send({ input: big });
+    assert.equal(zipped.status, 200);
+    assert.equal(zipped.headers['content-encoding'], 'gzip');
+    assert.ok(Number(zipped.headers['content-length']) < 1000);
+    assert.deepEqual(zipped.body.result, big);
+    const plain = await svc.http().post('/v1/data/errs/echo').set(auth).set('Accept-Encoding', 'identity').send({ input: big });
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.deepEqual(plain.body.result, big);
+    const small = await svc.http().post('/v0/data/errs/echo').set(auth).set('Accept-Encoding', 'gzip').send({ a: 1 });
+    assert.equal(small.headers['content-encoding'], undefined, 'below 1024 bytes nothing is compressed');
   });
 
   it('rejects malformed, badly compressed and wrongly shaped bodies with 400', async () => {
