@@ -133,6 +133,7 @@ async function checkDocuments(documents: InputDocument[], opts: TestOptions, io:
   const namespaces = opts.namespace && opts.namespace.length > 0 ? [...new Set(opts.namespace)] : [DEFAULT_NAMESPACE];
   const selection = opts.allNamespaces ? { all: true as const } : { namespaces };
   if (opts.server) {
+    if (opts.policy && opts.policy.length > 0) throw new InputError('--policy and --server exclude each other: the server checks with the tenant\'s active bundles');
     const token = io.env.ARBITER_TOKEN;
     if (!token) throw new InputError('--server needs a token in ARBITER_TOKEN');
     // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -136,6 +136,7 @@ describe('arbiter test', () => {
       [arbiterTest([inputs], { policy: [policyDir], output: 'xml' }), /unknown output format 'xml'/],
       [arbiterTest([inputs], { policy: [folder({ 'p.rego': 'package main\n\ndeny contains {"text": "x"} if true\n' })] }), /missing msg field/],
       [arbiterTest([inputs], { server: svc.url }), /needs a token in ARBITER_TOKEN/],
+      [arbiterTest([inputs], { server: svc.url, policy: [policyDir] }), /--policy and --server exclude each other/],
       [arbiterTest([inputs], { server: svc.url, tenant: 'ci' }, { ARBITER_TOKEN: svc.token('other', 'decide') }), /answered 403: unauthorized token is not valid for tenant ci/],
       [arbiterTest([inputs], { server: svc.url }, { ARBITER_TOKEN: svc.token('*', 'admin') }), /valid for every tenant: pass --tenant/],
     ];
