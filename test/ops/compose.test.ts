@@ -147,7 +147,7 @@ describe('docker-compose.yml', () => {
     for (const m of new Metrics({ defaultMetrics: false }).registry.getMetricsAsArray()) {
       const labels = new Set<string>((m as unknown as { labelNames: string[] }).labelNames);
       exported.set(m.name, labels);
-      if (m.type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) exported.set(m.name + suffix, new Set([...labels, 'le']));
+      if (String(m.type) === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) exported.set(m.name + suffix, new Set([...labels, 'le']));
     }
     const alerts = YAML.parse(readFileSync(join(ROOT, 'deploy', 'prometheus', 'alerts.yml'), 'utf8'));
     const rules = alerts.groups.flatMap((g: { rules: unknown[] }) => g.rules) as { alert: string; expr: string }[];
