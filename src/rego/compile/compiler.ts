@@ -128,21 +128,15 @@ function buildRuleTree(st: CompileState): void {
   // of a different shape (complete rule above rules): OPA reports these as conflicts.
   const visit = (n: DNode): void => {
     if ((n.kind === 'complete' || n.kind === 'function') && n.children.size > 0) {
-      const hasRulesBelow = (x: DNode): boolean => x.hasRulesPending || [...x.children.values()].some(hasRulesBelow);
+      const hasRulesBelow = (x: DNode): boolean => x.pendingRules || [...x.children.values()].some(hasRulesBelow);
       if ([...n.children.values()].some(hasRulesBelow)) {
         st.errors.push({ code: 'rego_type_error', message: `rule data.${n.path.join('.')} conflicts with rules below it`, location: undefined });
       }
     }
     for (const c of n.children.values()) visit(c);
   };
-  for (const p of st.pending) p.node.hasRulesPending = true;
+  for (const p of st.pending) p.node.pendingRules = true;
   visit(st.root);
-}
-
-declare module './tree' {
-  interface DNode {
-    hasRulesPending?: boolean;
-  }
 }
 
 function nameContext(st: CompileState, mod: Module): NameContext {
@@ -225,7 +219,6 @@ function resolveRule(ctx: NameContext, mod: Module, rule: Rule, kind: GroupKind,
   };
   if (rule.elseRule) {
     const er: Rule = { ...rule.elseRule, args: rule.args, isDefault: false };
-    if (!er.value && rule.kind === 'function') er.value = null;
     def.elseRule = resolveRule(ctx, mod, er, kind, keys, errors);
   }
   def.frameSize = r.alloc.n;

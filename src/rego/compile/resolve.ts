@@ -226,7 +226,7 @@ export class Resolver {
     if (tgt.k === 'fn') {
       const name = dottedName(value);
       if (name !== null && !(value.type === 'var' && scope.visible(value.name))) {
-        const f = this.functionTarget(value, name, false);
+        const f = this.functionTarget(name);
         if (f) fnValue = f;
       }
     }
@@ -254,7 +254,7 @@ export class Resolver {
     }
     const name = dottedName(t);
     if (name !== null) {
-      const f = this.functionTarget(t, name, true);
+      const f = this.functionTarget(name);
       if (f) return { k: 'fn', name: f.name };
       if (head.type === 'var' && this.ctx.ruleNames.has(head.name)) {
         return { k: 'data', path: [...this.ctx.pkg, head.name, ...strPath] };
@@ -264,7 +264,7 @@ export class Resolver {
   }
 
   /** Resolves a name used as a function: a user function path or a built-in. */
-  private functionTarget(t: Term, name: string, must: boolean): { name: string; builtin: BuiltinDecl | null; func: string[] | null } | null {
+  private functionTarget(name: string): { name: string; builtin: BuiltinDecl | null; func: string[] | null } | null {
     const parts = name.split('.');
     let path: string[] | null = null;
     if (parts[0] === 'data') path = parts.slice(1);
@@ -275,8 +275,6 @@ export class Resolver {
     if (path && this.ctx.isFunction(path)) return { name: 'data.' + path.join('.'), builtin: null, func: path };
     const b = lookupBuiltin(name);
     if (b) return { name, builtin: b, func: null };
-    if (path && this.ctx.ruleNames.has(parts[0]) && !must) return null;
-    if (must) return null;
     return null;
   }
 
@@ -374,7 +372,7 @@ export class Resolver {
     if ((name === 'rego.metadata.rule' || name === 'rego.metadata.chain') && args.length === 0 && this.ctx.metadata) {
       return { k: 'const', v: name === 'rego.metadata.rule' ? this.ctx.metadata.rule : this.ctx.metadata.chain };
     }
-    const target = this.functionTarget(fn, name, true);
+    const target = this.functionTarget(name);
     if (!target) this.err(`undefined function ${name}`, t.loc, 'rego_type_error');
     const arity = target.builtin ? (target.builtin.variadic ? -2 : target.builtin.args.length) : this.ctx.functionArity(target.func!) ?? -2;
     const outArg = args.length === arity + 1;
@@ -566,7 +564,7 @@ function analyzeLit(lit: IRLit, names: string[]): Needs {
 }
 
 /** Reorders `lits` (and nested bodies) so variables are bound before use; reports unsafe vars. */
-export function reorderBody(lits: IRLit[], bound: Set<number>, names: string[], errors: RegoErrorItem[], ownSlots?: Set<number>): IRLit[] {
+export function reorderBody(lits: IRLit[], bound: Set<number>, names: string[], errors: RegoErrorItem[]): IRLit[] {
   const pending = lits.map((l) => ({ lit: l, a: analyzeLit(l, names) }));
   const out: IRLit[] = [];
   while (pending.length > 0) {
@@ -589,7 +587,7 @@ export function reorderBody(lits: IRLit[], bound: Set<number>, names: string[], 
       const seen = new Set<string>();
       for (const p of pending) {
         for (const s of p.a.needs) {
-          if (bound.has(s) || (ownSlots && !ownSlots.has(s) && false)) continue;
+          if (bound.has(s)) continue;
           const name = names[s] ?? '?';
           if (seen.has(name)) continue;
           seen.add(name);

@@ -31,6 +31,8 @@ export class DNode {
   readonly rules: RuleDef[] = [];
   defaultRule: RuleDef | null = null;
   kind: GroupKind | null = null;
+  /** Rules were assigned to this node (set while the tree is built, before they are resolved). */
+  pendingRules = false;
   /** Evaluator's per-node data (attached lazily). */
   compiled?: unknown;
 

@@ -286,9 +286,6 @@ export class ClosureCompiler {
         if (a.items.length !== b.items.length) return () => false;
         return chain(a.items.map((x, i) => this.unify(x, b.items[i], bound, loc)));
       }
-      if (a.k === 'array' && b.k === 'const' || a.k === 'const') {
-        // unreachable: constants have no unbound vars
-      }
       if (a.k === 'object' && b.k === 'object') {
         if (a.items.length !== b.items.length) return () => false;
         const goals: Goal[] = [];
@@ -602,13 +599,10 @@ export class ClosureCompiler {
     } : this.gen(t.head, bound);
     type Step = (ev: Ev, f: Frame, cur: Value, k: VK) => boolean;
     const steps: Step[] = [];
-    let dataPrefix = t.head.k === 'data';
-    const prefixKeys: IR[] = [];
     for (const p of t.path) {
       if (p.k === 'var' && !bound.has(p.slot)) {
         const s = p.slot;
         bound.add(s);
-        dataPrefix = false;
         steps.push((ev, f, cur, k) =>
           iterate(ev, cur instanceof LazyData ? cur.force(ev) : cur, (key, v) => {
             f[s] = key;
@@ -620,14 +614,12 @@ export class ClosureCompiler {
         continue;
       }
       if (this.hasUnboundPattern(p, bound)) {
-        dataPrefix = false;
         const pat = this.pattern(p, bound);
         steps.push((ev, f, cur, k) =>
           iterate(ev, cur instanceof LazyData ? cur.force(ev) : cur, (key, v) => pat(ev, f, key, () => k(v))),
         );
         continue;
       }
-      if (dataPrefix) prefixKeys.push(p);
       const key = this.get(p, bound);
       steps.push((ev, f, cur, k) => {
         const kv = key(ev, f);
@@ -1080,7 +1072,7 @@ function evalGroup(ev: Ev, node: DNode): Value | undefined {
       let result: Value | undefined;
       for (const def of node.rules) {
         for (let r: CompiledRule | null = compiledOf(ev, def); r; r = r.elseRule) {
-          const v = evalCompleteRule(ev, r, node);
+          const v = evalCompleteRule(ev, r);
           if (v !== undefined) {
             if (result === undefined) result = v;
             else if (!equals(result, v)) throw conflict('complete rules must not produce multiple outputs', def.loc);
@@ -1090,7 +1082,7 @@ function evalGroup(ev: Ev, node: DNode): Value | undefined {
       }
       if (result === undefined && node.defaultRule) {
         const d = compiledOf(ev, node.defaultRule);
-        result = evalCompleteRule(ev, d, node);
+        result = evalCompleteRule(ev, d);
       }
       return result;
     }
@@ -1120,7 +1112,7 @@ function evalGroup(ev: Ev, node: DNode): Value | undefined {
   }
 }
 
-function evalCompleteRule(ev: Ev, r: CompiledRule, node: DNode): Value | undefined {
+function evalCompleteRule(ev: Ev, r: CompiledRule): Value | undefined {
   const f: Frame = new Array(r.frameSize);
   let out: Value | undefined;
   r.body(ev, f, () =>
@@ -1133,7 +1125,6 @@ function evalCompleteRule(ev: Ev, r: CompiledRule, node: DNode): Value | undefin
       return false;
     }),
   );
-  void node;
   return out;
 }
 

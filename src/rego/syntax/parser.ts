@@ -592,12 +592,12 @@ export class Parser {
   }
 
   private parseEvery(): Expr {
-    const first = this.parseBitOrNoIn();
+    const first = this.parseBitOr();
     let key: Term | null = null;
     let value = first;
     if (this.acceptPunct(',')) {
       key = first;
-      value = this.parseBitOrNoIn();
+      value = this.parseBitOr();
     }
     if (!(this.tok.kind === 'ident' && this.tok.text === 'in')) this.fail(`unexpected ${this.describe(this.tok)}: expected in`);
     this.pos++;
@@ -606,10 +606,6 @@ export class Parser {
     const body = this.parseBody('}');
     this.expectPunct('}');
     return { type: 'every', key, value, domain, body };
-  }
-
-  private parseBitOrNoIn(): Term {
-    return this.parseBitOr();
   }
 
   private parseExpr(): Expr {
