@@ -3,7 +3,7 @@
 // Afterwards the server is stopped and the audit log is checked: every answered decision must be
 // there. Also reports the server's CPU time per decision (robust when the machine is busy).
 //
-//   npx tsx bench/http.ts [--workers 2] [--seconds 10] [--connections 32] [--threads 1] [--path main/deny]
+//   npx tsx bench/http.ts [--workers 1] [--seconds 10] [--connections 32] [--threads 1] [--path main/deny]
 //
 // Needs wrk (`apt-get install -y wrk`).
 
@@ -22,7 +22,7 @@ function arg(name: string, fallback: string): string {
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
 
-const workers = arg('workers', '2');
+const workers = arg('workers', '1');
 const seconds = Number(arg('seconds', '10'));
 const connections = Number(arg('connections', '32'));
 const threads = Number(arg('threads', '1'));
