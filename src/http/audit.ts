@@ -121,8 +121,13 @@ async function exportNdjson(deps: AppDeps, query: DecisionQuery, res: Response):
     for (const r of page.records) {
       if (!res.write(stringifyJSON(r) + '\n')) {
         await new Promise<void>((resolve) => {
-          res.once('drain', resolve);
-          res.once('close', resolve);
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.on('drain', done);
+          res.on('close', done);
         });
         if (res.destroyed) return;
       }

@@ -91,6 +91,49 @@ describe('audit routes', () => {
     assert.deepEqual(lines.map((r) => r.decision_id).sort(), [...ids.denied].sort());
   });
 
+  it('streams more records than one page holds, each once, in order', async () => {
+    await createTenant(svc, 'bulk');
+    const base = Date.parse('2026-01-01T00:00:00Z');
+    const records = Array.from({ length: 2500 }, (_, i) => ({
+      decision_id: `bulk-${String(i).padStart(5, '0')}`,
+      tenant: 'bulk',
+      source: 'agent' as const,
+      path: 'main/deny',
+      input: { i },
+      result: [],
+      bundles: {},
+      principal: 'agent-1',
+      remote_addr: '10.0.0.1:1234',
+      timestamp: new Date(base + i).toISOString(),
+      duration_ns: 1000,
+    }));
+    for (let i = 0; i < records.length; i += 500) await svc.store.appendDecisions(records.slice(i, i + 500));
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    const res = await svc
+      .http()
+      .get('/tenants/bulk/decisions')
+      .query({ source: 'agent' })
+      .set('Authorization', `Bearer ${svc.token('bulk', 'audit:read')}`)
+      .set('Accept', 'application/x-ndjson')
+      .buffer(true)
+      .parse((r, cb) => {
+        let text = '';
+        r.setEncoding('utf8');
+        r.on('data', (c: string) => (text += c));
+        r.on('end', () => cb(null, text));
+      });
+    assert.equal(res.status, 200);
+    const ids = (res.body as string).trimEnd().split('\n').map((l) => JSON.parse(l).decision_id as string);
+    assert.equal(ids.length, 2500);
+    assert.equal(new Set(ids).size, 2500);
+    assert.deepEqual(ids, [...ids].sort().reverse(), 'newest first, as the pages are');
+    await new Promise((r) => setImmediate(r));
+    process.off('warning', onWarning);
+    assert.deepEqual(warnings, [], 'waiting for the client to drain leaks no listeners');
+  });
+
   it('rejects bad filters with 400', async () => {
     for (const query of [{ outcome: 'maybe' }, { source: 'elsewhere' }, { limit: '0' }, { limit: '5000' }, { since: 'yesterday' }, { cursor: '!!!not-a-cursor' }]) {
       const res = await svc.http().get('/tenants/aud/decisions').query(query).set(audit);
