@@ -10,6 +10,8 @@ export interface AuditBatchMessage {
   type: 'arbiter:audit';
   id: number;
   records: DecisionRecord[];
+  /** All records in one transaction, or none (an agent's decision-log chunk). */
+  atomic?: boolean;
 }
 
 export interface AuditAckMessage {
@@ -50,6 +52,21 @@ export class RemoteRecorder implements DecisionRecorder {
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flushBatch());
+      }
+    });
+  }
+
+  /** Records a group in one transaction of the primary: all committed, or none. */
+  recordAll(records: DecisionRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      this.inFlight.set(id, [{ resolve, reject }]);
+      try {
+        this.send({ type: 'arbiter:audit', id, records, atomic: true });
+      } catch (e) {
+        this.inFlight.delete(id);
+        reject(e as Error);
       }
     });
   }
@@ -103,7 +120,15 @@ export class RemoteRecorder implements DecisionRecorder {
 }
 
 /** The primary side: records a worker's batch and answers with one acknowledgement. */
-export async function recordBatch(recorder: DecisionRecorder, m: AuditBatchMessage): Promise<AuditAckMessage> {
+export async function recordBatch(recorder: DecisionRecorder & { recordAll?(records: DecisionRecord[]): Promise<void> }, m: AuditBatchMessage): Promise<AuditAckMessage> {
+  if (m.atomic && recorder.recordAll) {
+    // One waiter stands for the whole group, so the acknowledgement carries one outcome.
+    const error = await recorder.recordAll(m.records).then(
+      () => null,
+      (e: unknown) => String((e as Error)?.message ?? e),
+    );
+    return { type: 'arbiter:audit-ack', id: m.id, errors: [error] };
+  }
   const results = await Promise.allSettled(m.records.map((r) => recorder.record(r)));
   return {
     type: 'arbiter:audit-ack',

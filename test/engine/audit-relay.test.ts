@@ -58,6 +58,30 @@ describe('audit relay', () => {
     }
   });
 
+  it('commits a recordAll group (an agent log chunk) through the primary all or nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'arbiter-relay-'));
+    const store = openSqliteStore(join(dir, 'a.db'));
+    await store.init();
+    await store.createTenant({ id: 'relay', name: 'relay' });
+    const primary = new AuditRecorder(store, { maxBatch: 8 });
+    try {
+      const worker = new RemoteRecorder((m) => {
+        void recordBatch(primary, structuredClone(m)).then((ack) => worker.acknowledge(structuredClone(ack)));
+      });
+      const group = Array.from({ length: 30 }, () => record());
+      await worker.recordAll(group);
+      for (const r of group) assert.ok(await store.getDecision('relay', r.decision_id), r.decision_id);
+      const spoiled = [...Array.from({ length: 5 }, () => record()), { ...record(), timestamp: 'never' }];
+      await assert.rejects(worker.recordAll(spoiled), /audit record not committed/);
+      for (const r of spoiled.slice(0, 5)) assert.equal(await store.getDecision('relay', r.decision_id), undefined, 'nothing of a failed group is stored');
+      await worker.close();
+    } finally {
+      await primary.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('fails waiting records when the primary goes away', async () => {
     const worker = new RemoteRecorder(() => undefined);
     const pending = worker.record(record());
