@@ -47,9 +47,8 @@ export class AgentServices {
   }
 
   /**
-   * Records a chunk of agent decisions and resolves once durable. With a local AuditRecorder the
-   * chunk is one transaction; through a worker relay the records may commit in several, and a
-   * retried chunk fills the gap without duplicates since ids already stored are skipped.
+   * Records a chunk of agent decisions and resolves once durable: one transaction through a local
+   * AuditRecorder or, from a worker, through the primary's (RemoteRecorder.recordAll).
    */
   async recordChunk(records: DecisionRecord[]): Promise<void> {
     if (this.recorder.recordAll) await this.recorder.recordAll(records);
