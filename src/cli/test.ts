@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { checkNamespace, DEFAULT_NAMESPACE, type NamespaceCheck } from '../conftest';
+import { checkNamespace, DEFAULT_NAMESPACE, isNamespace, type NamespaceCheck } from '../conftest';
 import { fromJSON } from '../rego/eval/values';
 import { FORMATS, isFormat, render, type CheckResult, type Format } from './output';
 import { expandPaths, InputError, readDocuments, STDIN, type InputDocument } from './test-inputs';
@@ -131,6 +131,8 @@ async function readAll(paths: string[], io: TestIO): Promise<InputDocument[]> {
 
 async function checkDocuments(documents: InputDocument[], opts: TestOptions, io: TestIO): Promise<NamespaceCheck[][]> {
   const namespaces = opts.namespace && opts.namespace.length > 0 ? [...new Set(opts.namespace)] : [DEFAULT_NAMESPACE];
+  const invalid = namespaces.find((ns) => !isNamespace(ns));
+  if (invalid !== undefined) throw new InputError(`invalid namespace ${JSON.stringify(invalid)}: expected a package name such as main or kubernetes.admission`);
   const selection = opts.allNamespaces ? { all: true as const } : { namespaces };
   if (opts.server) {
     if (opts.policy && opts.policy.length > 0) throw new InputError('--policy and --server exclude each other: the server checks with the tenant\'s active bundles');

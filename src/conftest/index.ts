@@ -66,6 +66,13 @@ export function exceptionName(rule: string): string {
 
 export const DEFAULT_NAMESPACE = 'main';
 
+const NAMESPACE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
+/** True for a package name as a namespace: `main`, `kubernetes.admission`. */
+export function isNamespace(s: string): boolean {
+  return NAMESPACE.test(s);
+}
+
 /** The Conftest rules of every package, found once from the rule names of a compiled policy. */
 export class ConftestRules {
   private readonly byNamespace = new Map<string, ConftestRule[]>();

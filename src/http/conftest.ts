@@ -4,7 +4,7 @@
 // Also the helpers the admission and Flagger routes share: the Conftest rules of a PolicySet.
 
 import { Router, type Request } from 'express';
-import { checkNamespace, ConftestError, ConftestRules, DEFAULT_NAMESPACE, namespacePath, type NamespaceCheck, type RuleEvaluator } from '../conftest';
+import { checkNamespace, ConftestError, ConftestRules, DEFAULT_NAMESPACE, isNamespace, namespacePath, type NamespaceCheck, type RuleEvaluator } from '../conftest';
 import type { DecisionOutcome } from '../engine/decisions';
 import type { EvalRequest, PolicySet } from '../engine/policy-set';
 import { fromJSON, type Value } from '../rego/eval/values';
@@ -35,11 +35,9 @@ export function evaluatorOf(set: PolicySet, options: EvalRequest): RuleEvaluator
   return { evaluate: (path, input) => set.evaluate(path, { ...options, input }) };
 }
 
-const NAMESPACE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
-
 /** A package name (`main`, `kubernetes.admission`), or a 400. */
 export function checkNamespaceName(ns: unknown): string {
-  if (typeof ns !== 'string' || !NAMESPACE.test(ns)) throw Errors.badRequest(`invalid namespace ${JSON.stringify(ns)}: expected a package name such as main or kubernetes.admission`);
+  if (typeof ns !== 'string' || !isNamespace(ns)) throw Errors.badRequest(`invalid namespace ${JSON.stringify(ns)}: expected a package name such as main or kubernetes.admission`);
   return ns;
 }
 

@@ -134,6 +134,7 @@ describe('arbiter test', () => {
       [arbiterTest([inputs], { policy: [folder({ 'p.rego': 'package main\n\ndeny contains x if {\n' })] }), /rego_parse_error/],
       [arbiterTest([inputs], { policy: [join(inputs, 'nowhere')] }), /policy .*nowhere: no such file/],
       [arbiterTest([inputs], { policy: [policyDir], output: 'xml' }), /unknown output format 'xml'/],
+      [arbiterTest([inputs], { policy: [policyDir], namespace: ['main', 'a b'] }), /invalid namespace "a b"/],
       [arbiterTest([inputs], { policy: [folder({ 'p.rego': 'package main\n\ndeny contains {"text": "x"} if true\n' })] }), /missing msg field/],
       [arbiterTest([inputs], { server: svc.url }), /needs a token in ARBITER_TOKEN/],
       [arbiterTest([inputs], { server: svc.url, policy: [policyDir] }), /--policy and --server exclude each other/],
