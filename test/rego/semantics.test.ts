@@ -124,3 +124,30 @@ test('wildcards inside a negation iterate within it', () => {
   assert.equal(run(src, 't/no_root', { input: fromJSON({ users: ['a', 'b'] }) }), true);
   assert.equal(run(src, 't/no_root', { input: fromJSON({ users: ['a', 'root'] }) }), undefined);
 });
+
+test('METADATA annotations are visible through rego.metadata.rule and chain', () => {
+  const source = [
+    '# METADATA',
+    '# title: Pkg',
+    'package t',
+    '',
+    '# METADATA',
+    '# title: Allow',
+    '# authors:',
+    '# - Ann <ann@example.com>',
+    '# related_resources:',
+    '# - https://example.com/doc',
+    'allow := rego.metadata.rule()',
+    'chain := rego.metadata.chain()',
+  ].join('\n');
+  assert.deepEqual(run(source, 't/allow'), {
+    authors: [{ email: 'ann@example.com', name: 'Ann' }],
+    related_resources: [{ ref: 'https://example.com/doc' }],
+    scope: 'rule',
+    title: 'Allow',
+  });
+  assert.deepEqual(run(source, 't/chain'), [
+    { path: ['data', 't', 'chain'] },
+    { annotations: { scope: 'package', title: 'Pkg' }, path: ['data', 't'] },
+  ]);
+});

@@ -253,6 +253,9 @@ export class Parser {
         return m ? (m[1] ? { name: m[1], email: m[2] } : { email: m[2] }) : { name: a.trim() };
       });
     }
+    if (Array.isArray(meta.related_resources)) {
+      meta.related_resources = meta.related_resources.map((r) => (typeof r === 'string' ? { ref: r } : r));
+    }
     if (meta.scope === undefined) meta.scope = defaultScope;
     return meta;
   }
