@@ -5,16 +5,18 @@ import { promises as fs } from 'node:fs';
 import { buildBundleFromDir, describeProblem, parseBundleFiles, readBundle, BundleError, type ParsedBundle, type Problem } from '../bundle';
 import { ConftestRules, type RuleEvaluator } from '../conftest';
 import { compileModules, fromJSON, RegoError, RObject, type Value } from '../rego';
-import { InputError } from './test-inputs';
+import { dirname, relative, sep } from 'node:path';
+import { expandPaths, InputError, readDocuments } from './test-inputs';
 
 export interface OfflinePolicy {
   evaluator: RuleEvaluator;
   rules: ConftestRules;
 }
 
-export async function loadPolicies(sources: string[], timeoutMs: number): Promise<OfflinePolicy> {
+export async function loadPolicies(sources: string[], timeoutMs: number, dataPaths: string[] = []): Promise<OfflinePolicy> {
   const modules: { file: string; source: string; regoVersion?: 0 | 1 }[] = [];
   const data: Record<string, unknown> = {};
+  for (const p of dataPaths) await loadDataPath(p, data);
   for (const source of sources) {
     const bundle = await loadOne(source);
     for (const m of bundle.modules) modules.push({ file: `${source}/${m.path.replace(/^\/+/, '')}`, source: m.source, regoVersion: m.regoVersion });
@@ -56,6 +58,32 @@ async function loadOne(source: string): Promise<ParsedBundle> {
   const bundle = parseBundleFiles(await buildBundleFromDir(source), problems);
   if (problems.length > 0) throw problemsError(source, problems);
   return bundle;
+}
+
+/**
+ * Conftest's --data: JSON and YAML files (folders searched recursively), each merged into data at
+ * the path of its folder below the one given, as `opa eval --data` loads them.
+ */
+async function loadDataPath(root: string, data: Record<string, unknown>): Promise<void> {
+  let stat;
+  try {
+    stat = await fs.stat(root);
+  } catch {
+    throw new InputError(`data ${root}: no such file or directory`);
+  }
+  const files = stat.isDirectory() ? await expandPaths([root]) : [root];
+  for (const file of files) {
+    const rel = stat.isDirectory() ? relative(root, dirname(file)) : '';
+    for (const doc of await readDocuments(file, () => Promise.reject(new InputError('data cannot come from standard input')))) {
+      if (!isObject(doc.content)) throw new InputError(`data ${file}: the document must be an object`);
+      let target = data;
+      for (const key of rel === '' ? [] : rel.split(sep)) {
+        if (!isObject(target[key])) target[key] = {};
+        target = target[key] as Record<string, unknown>;
+      }
+      mergeData(target, doc.content);
+    }
+  }
 }
 
 function problemsError(source: string, problems: Problem[]): InputError {

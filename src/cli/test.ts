@@ -17,6 +17,7 @@ import { ServerError } from './test-server';
 
 export interface TestOptions {
   policy?: string[];
+  data?: string[];
   namespace?: string[];
   allNamespaces?: boolean;
   failOnWarn?: boolean;
@@ -47,6 +48,7 @@ export function registerTestCommand(program: Command, io: () => TestIO): void {
     .command('test <paths...>')
     .description('check YAML/JSON files, folders or stdin (-) with Conftest conventions: deny/violation/warn rules, exceptions, exit codes')
     .option('-p, --policy <path>', 'policy folder or bundle .tar.gz (repeatable)', collect, [])
+    .option('-d, --data <path>', 'JSON/YAML data files or folders, merged into data by folder path (repeatable)', collect, [])
     .option('-n, --namespace <name>', 'package whose rules apply (repeatable)', collect, [])
     .option('--all-namespaces', 'check every package that has deny/violation/warn rules')
     .option('--fail-on-warn', 'exit 1 on warnings and 2 on failures')
@@ -135,7 +137,9 @@ async function checkDocuments(documents: InputDocument[], opts: TestOptions, io:
   if (invalid !== undefined) throw new InputError(`invalid namespace ${JSON.stringify(invalid)}: expected a package name such as main or kubernetes.admission`);
   const selection = opts.allNamespaces ? { all: true as const } : { namespaces };
   if (opts.server) {
-    if (opts.policy && opts.policy.length > 0) throw new InputError('--policy and --server exclude each other: the server checks with the tenant\'s active bundles');
+    if ((opts.policy?.length ?? 0) + (opts.data?.length ?? 0) > 0) {
+      throw new InputError("--policy and --data do not go with --server: the server checks with the tenant's active bundles");
+    }
     const token = io.env.ARBITER_TOKEN;
     if (!token) throw new InputError('--server needs a token in ARBITER_TOKEN');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -149,7 +153,7 @@ async function checkDocuments(documents: InputDocument[], opts: TestOptions, io:
   // start without the Rego engine.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadPolicies } = require('./test-policy') as typeof import('./test-policy');
-  const { evaluator, rules } = await loadPolicies(sources, timeoutMs);
+  const { evaluator, rules } = await loadPolicies(sources, timeoutMs, opts.data ?? []);
   const selected = 'all' in selection ? rules.namespaces() : selection.namespaces;
   return documents.map((d) => {
     const input = fromJSON(d.content);

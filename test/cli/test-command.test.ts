@@ -117,6 +117,20 @@ describe('arbiter test', () => {
     assert.equal((await arbiterTest([inputs], { policy: [policyDir], fail: false, failOnWarn: true })).code, 0);
   });
 
+  it('--data merges JSON and YAML files into data by folder path', async () => {
+    const policy = folder({
+      'registry.rego': 'package main\n\ndeny contains msg if {\n\tsome c in input.spec.template.spec.containers\n\tnot startswith(c.image, data.config.registries.allowed)\n\tmsg := sprintf("%s: registry not allowed", [c.image])\n}\n',
+    });
+    const dataDir = folder({});
+    mkdirSync(join(dataDir, 'config'));
+    writeFileSync(join(dataDir, 'config', 'registries.yaml'), 'registries:\n  allowed: registry.example.com/\n');
+    const run = await arbiterTest([join(inputs, 'deploy.yaml')], { policy: [policy], data: [dataDir], output: 'json' });
+    assert.equal(run.code, 1, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout)[0].failures.map((f: { msg: string }) => f.msg), ['nginx:latest: registry not allowed', 'busybox:latest: registry not allowed']);
+    const missing = await arbiterTest([inputs], { policy: [policy], data: [join(dataDir, 'none')] });
+    assert.match(missing.stderr, /data .*none: no such file/);
+  });
+
   it('reads standard input as YAML with -', async () => {
     const run = await arbiterTest(['-'], { policy: [policyDir] }, {}, manifests['deploy.yaml']);
     assert.equal(run.code, 1);
@@ -137,7 +151,7 @@ describe('arbiter test', () => {
       [arbiterTest([inputs], { policy: [policyDir], namespace: ['main', 'a b'] }), /invalid namespace "a b"/],
       [arbiterTest([inputs], { policy: [folder({ 'p.rego': 'package main\n\ndeny contains {"text": "x"} if true\n' })] }), /missing msg field/],
       [arbiterTest([inputs], { server: svc.url }), /needs a token in ARBITER_TOKEN/],
-      [arbiterTest([inputs], { server: svc.url, policy: [policyDir] }), /--policy and --server exclude each other/],
+      [arbiterTest([inputs], { server: svc.url, policy: [policyDir] }), /--policy and --data do not go with --server/],
       [arbiterTest([inputs], { server: svc.url, tenant: 'ci' }, { ARBITER_TOKEN: svc.token('other', 'decide') }), /answered 403: unauthorized token is not valid for tenant ci/],
       [arbiterTest([inputs], { server: svc.url }, { ARBITER_TOKEN: svc.token('*', 'admin') }), /valid for every tenant: pass --tenant/],
     ];
