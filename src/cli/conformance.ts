@@ -182,7 +182,8 @@ function main(argv: string[]): number {
     process.stdout.write(`wrote ${passing.length} passing cases to ${baselineFile}\n`);
   }
   if (json) {
-    process.stdout.write(JSON.stringify(report) + '\n');
+    const cases = report.cases.map((c) => ({ file: c.file, note: c.note, status: c.status, reason: c.reason ?? null }));
+    process.stdout.write(JSON.stringify({ ...report, cases }) + '\n');
     return 0;
   }
   const byFile = new Map<string, CaseResult[]>();
