@@ -58,17 +58,20 @@ describe('GitOps docs and hooks', () => {
   });
 
   it('docs/flagger.md: the Canary has every hook type the gate documents, each pointing at a Flagger gate URL', () => {
-    const canary = (yamlBlocks('flagger.md') as Record<string, unknown>[]).find((d) => d?.kind === 'Canary') as {
+    const canaries = (yamlBlocks('flagger.md') as Record<string, unknown>[]).filter((d) => d?.kind === 'Canary') as {
       apiVersion: string;
       spec: { targetRef: unknown; analysis: { webhooks: { type: string; url: string; metadata?: Record<string, unknown> }[] } };
-    };
-    assert.equal(canary.apiVersion, 'flagger.app/v1beta1');
-    assert.ok(canary.spec.targetRef);
-    const hooks = canary.spec.analysis.webhooks;
-    assert.deepEqual(hooks.map((h) => h.type).sort(), ['confirm-promotion', 'confirm-rollout', 'pre-rollout', 'rollback']);
-    for (const h of hooks) {
-      assert.match(h.url, /^http:\/\/token:<jwt>@[^/]+\/tenants\/[a-z0-9-]+\/flagger\/canary(\/promote|\/rollback)?$/);
-      for (const v of Object.values(h.metadata ?? {})) assert.equal(typeof v, 'string', 'Flagger metadata values are strings');
+    }[];
+    assert.equal(canaries.length, 2);
+    assert.deepEqual(canaries[0].spec.analysis.webhooks.map((h) => h.type).sort(), ['confirm-promotion', 'confirm-rollout', 'pre-rollout', 'rollback']);
+    for (const canary of canaries) {
+      assert.equal(canary.apiVersion, 'flagger.app/v1beta1');
+      assert.ok(canary.spec.targetRef);
+      for (const h of canary.spec.analysis.webhooks) {
+        assert.match(h.url, /^http:\/\/(token:<jwt>@)?[^/@]+\/tenants\/[a-z0-9-]+\/flagger\/canary(\/allow|\/promote|\/rollback)?$/);
+        assert.ok(h.url.includes('token:<jwt>@') || h.metadata?.token === '<jwt>', `${h.type} hook carries a token`);
+        for (const v of Object.values(h.metadata ?? {})) assert.equal(typeof v, 'string', 'Flagger metadata values are strings');
+      }
     }
   });
 
