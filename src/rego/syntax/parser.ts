@@ -223,9 +223,16 @@ export class Parser {
   private metadataBefore(row: number, defaultScope: string): Record<string, unknown> | null {
     const lines: Comment[] = [];
     let r = row - 1;
-    for (let i = this.comments.length - 1; i >= 0; i--) {
+    // Comments are in source order: find the last one before `row`, then walk back line by line.
+    let lo = 0;
+    let hi = this.comments.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.comments[mid].row < row) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo - 1; i >= 0; i--) {
       const c = this.comments[i];
-      if (c.row > r) continue;
       if (c.row !== r || c.col !== 1) break;
       lines.unshift(c);
       r--;
