@@ -58,31 +58,29 @@ function agents(deps: AppDeps): AgentServices {
 
 /**
  * Answers an OPA downloader: 304 when If-None-Match names the current ETag and the request does
- * not long-poll (or its wait ran out); otherwise 200 with the archive. A long poll is held until
- * the tenant changes in a way that changes this resource. `current` is re-read after each wake-up.
+ * not long-poll (or its wait ran out), 404 when nothing is active; otherwise 200 with the archive.
+ * A long poll is held until the tenant changes in a way that changes this resource (including a
+ * bundle activated for the first time). `current` is re-read after each wake-up.
  */
 async function serveDownload(deps: AppDeps, req: Request, res: Response, tenant: string, current: () => Promise<Resource | undefined>, missing: () => HttpError): Promise<void> {
   const svc = agents(deps);
   const requested = preferredWait(req.headers.prefer);
   const wait = requested === undefined ? undefined : Math.min(requested, svc.options.longPollMaxSeconds);
   const ifNoneMatch = req.headers['if-none-match'];
+  const deadline = Date.now() + (wait ?? 0) * 1000;
   let resource = await current();
+  // Held while there is nothing new for this agent: its ETag is current, or nothing is active yet.
+  while (!resource || etagMatches(ifNoneMatch, resource.etag)) {
+    const left = deadline - Date.now();
+    if (left <= 0) break;
+    if ((await svc.hub.wait(tenant, left, res)) === 'closed') return;
+    resource = await current();
+  }
   if (!resource) throw missing();
   if (etagMatches(ifNoneMatch, resource.etag)) {
-    const deadline = Date.now() + (wait ?? 0) * 1000;
-    for (;;) {
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        res.setHeader('ETag', resource.etag);
-        res.status(304).end();
-        return;
-      }
-      const outcome = await svc.hub.wait(tenant, left, res);
-      if (outcome === 'closed') return;
-      resource = await current();
-      if (!resource) throw missing();
-      if (!etagMatches(ifNoneMatch, resource.etag)) break;
-    }
+    res.setHeader('ETag', resource.etag);
+    res.status(304).end();
+    return;
   }
   const body = await resource.body();
   if (res.writableEnded || res.destroyed) return;

@@ -162,9 +162,23 @@ describe('bundle service for OPA agents', () => {
     assert.equal((await rawGet(svc.server, path, { ...base, Authorization: `Bearer ${svc.token('other', 'agent')}` })).status, 403);
     assert.equal((await rawGet(svc.server, path, { ...base, Authorization: `Bearer ${svc.token('fleet', 'decide')}` })).status, 403);
     assert.equal((await rawGet(svc.server, path, base)).status, 401);
-    const missing = await rawGet(svc.server, '/tenants/fleet/bundles/nothing', { ...base, Authorization: `Bearer ${agentToken}` });
+    const missing = await rawGet(svc.server, '/tenants/fleet/bundles/nothing', { 'User-Agent': base['User-Agent'], Authorization: `Bearer ${agentToken}` });
     assert.equal(missing.status, 404);
     assert.equal(JSON.parse(missing.body.toString()).code, 'resource_not_found');
+  });
+
+  it('holds a long poll for a bundle that is not active yet, and delivers it once activated', async () => {
+    const empty = await new OpaDownloader(svc.server, '/tenants/fleet/bundles/later', agentToken, 1).poll();
+    assert.equal(empty.status, 404, 'nothing activated within the wait');
+    assert.ok(empty.elapsedMs >= 950, `answered after ${empty.elapsedMs} ms`);
+    const opa = new OpaDownloader(svc.server, '/tenants/fleet/bundles/later', agentToken, 10);
+    const waiting = opa.poll();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await upload(svc, 'fleet', 'later', { '.manifest': '{"revision":"l1","roots":["later"]}', 'later/x.rego': 'package later\n\nx := 1\n' })).status, 201);
+    const res = await waiting;
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['content-type'], OPA_BUNDLE_TYPE);
+    assert.equal(untar(res.body).get('later/x.rego')?.toString(), 'package later\n\nx := 1\n');
   });
 });
 
