@@ -24,6 +24,8 @@ import { methodNotAllowed, type AppDeps } from './context';
 import { Errors } from './errors';
 import { Routes } from './routes';
 
+const MAX_PAYLOAD_BYTES = 1 << 20;
+
 export interface GateResult {
   allowed: boolean;
   reasons: string[];
@@ -42,7 +44,9 @@ export function flaggerRouter(deps: AppDeps): Router {
 async function gate(deps: AppDeps, req: Request, res: Response): Promise<void> {
   const tenant = req.params.tenant as string;
   const namespace = namespaceFromPath(req.params.path);
-  const body = parseDocument(await readBody(req, deps.limits.maxRequestBytes), req.headers['content-type']);
+  // The body is read before the token is known (it may carry it): keep what a stranger can make us
+  // buffer small. Flagger's payloads are a few hundred bytes.
+  const body = parseDocument(await readBody(req, Math.min(deps.limits.maxRequestBytes, MAX_PAYLOAD_BYTES)), req.headers['content-type']);
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw Errors.malformedBody('expected a Flagger webhook payload {"name","namespace","phase","checksum","metadata"}');
   }

@@ -150,6 +150,9 @@ describe('Flagger gate', () => {
       assert.equal(res.body.code, 'invalid_parameter');
       assertMatchesSpec('post', '/tenants/{tenant}/flagger/{path}', res);
     }
+    const huge = await post('gate', payload({ ticket: 'x'.repeat(2 << 20) }), {});
+    assert.equal(huge.status, 400);
+    assert.equal(huge.body.message, 'request body too large');
     const badPath = await post('gate/not-a-rule', payload({}));
     assert.equal(badPath.status, 400);
     assert.equal((await svc.http().put('/tenants/delivery/flagger/gate').set(bearer).send({})).status, 405);
