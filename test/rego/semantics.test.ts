@@ -151,3 +151,21 @@ test('METADATA annotations are visible through rego.metadata.rule and chain', ()
     { annotations: { scope: 'package', title: 'Pkg' }, path: ['data', 't'] },
   ]);
 });
+
+test('rule index selects rules by an input value and gives the same answers as a full scan', () => {
+  const lines = ['package idx', 'default allow := false'];
+  for (let i = 0; i < 40; i++) lines.push(`allow if {\n  input.path == "/p${i % 20}"\n  input.method == "${i < 20 ? 'GET' : 'POST'}"\n}`);
+  lines.push('allow if input.admin'); // not indexable: always evaluated
+  lines.push('routes contains r if { input.path == "/p1"; r := "one" }');
+  for (let i = 0; i < 10; i++) lines.push(`routes contains r if { input.path == "/p${i}"; r := ${i} }`);
+  const p = compileModules([{ file: 'idx.rego', source: lines.join('\n') }]);
+  const allow = (input: unknown) => p.evaluate('idx/allow', { input: fromJSON(input) });
+  assert.equal(allow({ path: '/p3', method: 'GET' }), true);
+  assert.equal(allow({ path: '/p3', method: 'POST' }), true);
+  assert.equal(allow({ path: '/p3', method: 'PUT' }), false);
+  assert.equal(allow({ path: '/p99', method: 'GET' }), false);
+  assert.equal(allow({ method: 'GET' }), false);
+  assert.equal(allow({ path: '/nope', admin: true }), true);
+  assert.deepEqual(toJSON(p.evaluate('idx/routes', { input: fromJSON({ path: '/p1' }) })!), [1, 'one']);
+  assert.deepEqual(toJSON(p.evaluate('idx/routes', { input: fromJSON({ path: 5 }) })!), []);
+});

@@ -11,7 +11,7 @@ import { RegoError, type Location } from '../errors';
 import type { IR, IRExpr, IRLit, IRWith } from '../compile/ir';
 import type { DNode, RuleDef } from '../compile/tree';
 import { formatTerm } from './format';
-import { RObject, RSet, equals, stringifyJSON, type Value } from './values';
+import { RObject, RSet, equals, keyOf, stringifyJSON, type Value } from './values';
 
 export type Frame = (Value | undefined)[];
 export type K = () => boolean;
@@ -1070,7 +1070,7 @@ function evalGroup(ev: Ev, node: DNode): Value | undefined {
   switch (node.kind) {
     case 'complete': {
       let result: Value | undefined;
-      for (const def of node.rules) {
+      for (const def of candidateRules(ev, node)) {
         for (let r: CompiledRule | null = compiledOf(ev, def); r; r = r.elseRule) {
           const v = evalCompleteRule(ev, r);
           if (v !== undefined) {
@@ -1090,7 +1090,7 @@ function evalGroup(ev: Ev, node: DNode): Value | undefined {
       const hasKeys = node.rules.some((d) => d.keys.length > 0);
       if (!hasKeys) {
         const out = new RSet();
-        for (const def of node.rules) {
+        for (const def of candidateRules(ev, node)) {
           const r = compiledOf(ev, def);
           const f: Frame = new Array(r.frameSize);
           const member = r.member!;
@@ -1128,10 +1128,104 @@ function evalCompleteRule(ev: Ev, r: CompiledRule): Value | undefined {
   return out;
 }
 
+// ------------------------------------------------------------------------------------------
+// Rule index: when many rules of a group each test the same input path against a constant
+// (`input.path == "/x"`), one lookup of that path selects the rules that can succeed.
+
+const INDEX_MIN_RULES = 8;
+
+interface RuleIndex {
+  path: string[];
+  byValue: Map<string, RuleDef[]>;
+  /** Rules without the indexed test (and rules with else chains): always evaluated. */
+  always: RuleDef[];
+}
+
+/** `input.a.b == const` / `input.a.b = const` as [path, value], or null. */
+function indexableTest(lit: IRLit): [string[], Value] | null {
+  if (lit.negated || lit.with.length > 0) return null;
+  const e = lit.expr;
+  let a: IR;
+  let b: IR;
+  if (e.k === 'unify') [a, b] = [e.left, e.right];
+  else if (e.k === 'term' && e.term.k === 'call' && e.term.name === 'equal' && e.term.args.length === 2 && !e.term.outArg) [a, b] = e.term.args;
+  else return null;
+  if (b.k === 'ref' || b.k === 'input') [a, b] = [b, a];
+  if (b.k !== 'const' || (typeof b.v === 'object' && b.v !== null)) return null;
+  if (a.k === 'input') return [[], b.v];
+  if (a.k !== 'ref' || a.head.k !== 'input') return null;
+  const path: string[] = [];
+  for (const p of a.path) {
+    if (p.k !== 'const' || typeof p.v !== 'string') return null;
+    path.push(p.v);
+  }
+  return [path, b.v];
+}
+
+function buildIndex(node: DNode): RuleIndex | null {
+  if (node.rules.length < INDEX_MIN_RULES) return null;
+  const counts = new Map<string, number>();
+  for (const def of node.rules) {
+    const seen = new Set<string>();
+    for (const lit of def.body) {
+      const t = indexableTest(lit);
+      if (!t) continue;
+      const sig = JSON.stringify(t[0]);
+      if (seen.has(sig)) continue;
+      seen.add(sig);
+      counts.set(sig, (counts.get(sig) ?? 0) + 1);
+    }
+  }
+  let best: string | null = null;
+  for (const [sig, n] of counts) if (best === null || n > counts.get(best)!) best = sig;
+  if (best === null || counts.get(best)! < INDEX_MIN_RULES) return null;
+  const index: RuleIndex = { path: JSON.parse(best) as string[], byValue: new Map(), always: [] };
+  for (const def of node.rules) {
+    let key: string | null = null;
+    if (def.elseRule === null) {
+      for (const lit of def.body) {
+        const t = indexableTest(lit);
+        if (t && JSON.stringify(t[0]) === best) {
+          key = keyOf(t[1]);
+          break;
+        }
+      }
+    }
+    if (key === null) index.always.push(def);
+    else {
+      const list = index.byValue.get(key) ?? [];
+      list.push(def);
+      index.byValue.set(key, list);
+    }
+  }
+  return index;
+}
+
+const indexes = new WeakMap<DNode, RuleIndex | null>();
+
+/** The rules of a group that can succeed for the current input. */
+function candidateRules(ev: Ev, node: DNode): RuleDef[] {
+  let index = indexes.get(node);
+  if (index === undefined) {
+    index = buildIndex(node);
+    indexes.set(node, index);
+  }
+  if (index === null) return node.rules;
+  let v: Value | undefined = ev.st.input;
+  for (const p of index.path) {
+    if (v === undefined) break;
+    v = lookup(v, p);
+  }
+  const hits = v === undefined || (typeof v === 'object' && v !== null) ? undefined : index.byValue.get(keyOf(v));
+  if (!hits) return index.always;
+  if (index.always.length === 0) return hits;
+  return [...hits, ...index.always];
+}
+
 /** Rules with variables in their head refs build nested objects; `contains` puts sets at leaves. */
 function buildObject(ev: Ev, node: DNode, setLeaves: boolean): Value {
   const root = new RObject();
-  for (const def of node.rules) {
+  for (const def of candidateRules(ev, node)) {
     for (let r: CompiledRule | null = compiledOf(ev, def); r; r = r.elseRule) {
       const f: Frame = new Array(r.frameSize);
       const keys = r.keys;
