@@ -13,7 +13,7 @@ import { checkNamespace, DEFAULT_NAMESPACE, isNamespace, type NamespaceCheck } f
 import { fromJSON } from '../rego/eval/values';
 import { FORMATS, isFormat, render, type CheckResult, type Format } from './output';
 import { expandPaths, InputError, readDocuments, STDIN, type InputDocument } from './test-inputs';
-import { ServerError } from './test-server';
+import { checkOnServer, ServerError } from './test-server';
 
 export interface TestOptions {
   policy?: string[];
@@ -113,12 +113,6 @@ export async function runTest(paths: string[], opts: TestOptions, io: TestIO): P
       io.stderr(`arbiter test: ${e.message}\n`);
       return 1;
     }
-    const err = e as { name?: string; message?: string; errors?: { message: string; location?: { file: string; row: number } }[] };
-    if (err?.name === 'RegoError' || err?.name === 'ConftestError') {
-      const details = (err.errors ?? []).map((x) => `\n  ${x.location ? `${x.location.file}:${x.location.row}: ` : ''}${x.message}`).join('');
-      io.stderr(`arbiter test: evaluation failed: ${err.message}${details}\n`);
-      return 1;
-    }
     throw e;
   }
 }
@@ -142,8 +136,6 @@ async function checkDocuments(documents: InputDocument[], opts: TestOptions, io:
     }
     const token = io.env.ARBITER_TOKEN;
     if (!token) throw new InputError('--server needs a token in ARBITER_TOKEN');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { checkOnServer } = require('./test-server') as typeof import('./test-server');
     return checkOnServer({ server: opts.server, token, tenant: opts.tenant }, documents, selection);
   }
   const timeoutMs = Number(opts.timeout ?? '10000');
@@ -157,8 +149,22 @@ async function checkDocuments(documents: InputDocument[], opts: TestOptions, io:
   const selected = 'all' in selection ? rules.namespaces() : selection.namespaces;
   return documents.map((d) => {
     const input = fromJSON(d.content);
-    return selected.map((ns) => checkNamespace(evaluator, rules, ns, input));
+    return selected.map((ns) => {
+      try {
+        return checkNamespace(evaluator, rules, ns, input);
+      } catch (e) {
+        throw evaluationFailure(d, ns, e);
+      }
+    });
   });
+}
+
+/** An engine or convention error, located at the document (as the server reports it). */
+function evaluationFailure(doc: InputDocument, namespace: string, e: unknown): unknown {
+  const err = e as { name?: string; message?: string; errors?: { message: string; location?: { file: string; row: number } }[] };
+  if (err?.name !== 'RegoError' && err?.name !== 'ConftestError') return e;
+  const details = (err.errors ?? []).map((x) => `; ${x.location ? `${x.location.file}:${x.location.row}: ` : ''}${x.message}`).join('');
+  return new InputError(`${doc.file}:${doc.line}: namespace ${namespace}: ${err.message}${details}`);
 }
 
 /** One result per file and namespace, the documents of a multi-document file added up (as Conftest does). */

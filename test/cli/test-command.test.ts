@@ -149,7 +149,7 @@ describe('arbiter test', () => {
       [arbiterTest([inputs], { policy: [join(inputs, 'nowhere')] }), /policy .*nowhere: no such file/],
       [arbiterTest([inputs], { policy: [policyDir], output: 'xml' }), /unknown output format 'xml'/],
       [arbiterTest([inputs], { policy: [policyDir], namespace: ['main', 'a b'] }), /invalid namespace "a b"/],
-      [arbiterTest([inputs], { policy: [folder({ 'p.rego': 'package main\n\ndeny contains {"text": "x"} if true\n' })] }), /missing msg field/],
+      [arbiterTest([inputs], { policy: [folder({ 'p.rego': 'package main\n\ndeny contains {"text": "x"} if true\n' })] }), /deploy\.yaml:1: namespace main: rule data\.main\.deny missing msg field/],
       [arbiterTest([inputs], { server: svc.url }), /needs a token in ARBITER_TOKEN/],
       [arbiterTest([inputs], { server: svc.url, policy: [policyDir] }), /--policy and --data do not go with --server/],
       [arbiterTest([inputs], { server: svc.url, tenant: 'ci' }, { ARBITER_TOKEN: svc.token('other', 'decide') }), /answered 403: unauthorized token is not valid for tenant ci/],
