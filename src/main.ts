@@ -211,9 +211,18 @@ function printWelcome(config: Config, files: { admin: string; demo: string } | u
 /** On PostgreSQL, activations by other replicas swap this process's PolicySets too. */
 async function followOtherReplicas(config: Config, store: Store, engine: Engine, logger: Logger): Promise<void> {
   if (!config.databaseUrl?.startsWith('postgres')) return;
-  await store.onBundleActivated((e) => {
-    void engine.reload(e.tenant).catch((err) => logger.error({ err, tenant: e.tenant }, 'reload failed'));
-  });
+  await store.onBundleActivated(
+    (e) => {
+      void engine.reload(e.tenant).catch((err) => logger.error({ err, tenant: e.tenant }, 'reload failed'));
+    },
+    {
+      // The listening connection was lost and is back: changes made meanwhile were not announced.
+      onResync: () => {
+        logger.warn('reloading every tenant after the activation listener reconnected');
+        void engine.loadAll().catch((err) => logger.error({ err }, 'reload failed'));
+      },
+    },
+  );
 }
 
 /** Serves on the configured port until stopped; returns the stop function. */

@@ -49,6 +49,7 @@ function request(port: number, method: string, path: string, opts: { token?: str
 class Replica {
   child: ChildProcess;
   stderr = '';
+  stdout = '';
   /** Set when the test stops it: requests failing from then on are expected. */
   stopping = false;
 
@@ -60,8 +61,9 @@ class Replica {
     this.child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts')], {
       cwd: ROOT,
       env: { ...process.env, ...env, ARBITER_PORT: String(port) },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    this.child.stdout!.on('data', (c: Buffer) => (this.stdout += c.toString()));
     this.child.stderr!.on('data', (c: Buffer) => (this.stderr += c.toString()));
   }
 
@@ -187,6 +189,31 @@ describe('replicas on one PostgreSQL database', { skip: SKIP }, () => {
       assert.notEqual(woken[name].etag, etag);
       assert.ok(woken[name].at - acknowledged < 1000, `long poll on ${name} woke ${woken[name].at - acknowledged} ms after the activation`);
     }
+  });
+
+  it('catches up with an activation made while the others had lost their listening connection', async () => {
+    const client = new Client({ connectionString: baseUrl });
+    await client.connect();
+    try {
+      const listeners = await client.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1 AND pid <> pg_backend_pid()`,
+        [`LISTEN "arbiter_bundle_activated_${schema}"`],
+      );
+      assert.equal(listeners.rowCount, 3, 'one listening connection per replica');
+    } finally {
+      await client.end();
+    }
+    // Announced while nobody listens: B and C only learn of it by reloading once reconnected.
+    const body = await policyBundle(3);
+    assert.equal((await request(a().port, 'PUT', `/tenants/${TENANT}/bundles/app`, { token: writer, body, headers: { 'Content-Type': 'application/gzip' } })).status, 201);
+    const started = performance.now();
+    for (const r of [b(), c()]) {
+      while ((await decideVersion(r)) !== 3) {
+        assert.ok(performance.now() - started < 10_000, `replica ${r.name} did not catch up within 10 s`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    for (const r of replicas) assert.match(r.stdout, /reloading every tenant after the activation listener reconnected/);
   });
 
   it('keeps one valid chain with decisions from every replica and loses none acknowledged when one is killed', async () => {
