@@ -34,6 +34,8 @@ export interface Config {
   logLevel: string;
   agents: {
     signingAlgorithm: 'RS256' | 'ES256';
+    /** PEM private key shared by every replica; unset: generated into the data directory. */
+    signingKeyFile?: string;
     signingScope: string;
     staleAfterSeconds: number;
     longPollMaxSeconds: number;
@@ -69,6 +71,7 @@ export const SETTINGS: { name: string; default: string; description: string }[] 
   { name: 'ARBITER_AUDIT_RETENTION', default: '90d', description: 'Decision records older than this are pruned; `0` keeps them forever.' },
   { name: 'ARBITER_AUDIT_RETENTION_INTERVAL', default: '1h', description: 'How often the pruning runs.' },
   { name: 'ARBITER_SIGNING_ALGORITHM', default: 'RS256', description: 'Algorithm of the key Arbiter signs served bundles with (`RS256` or `ES256`); the key is generated into the data directory on first start.' },
+  { name: 'ARBITER_SIGNING_KEY_FILE', default: '(unset: generated into the data directory)', description: 'PEM private key (RSA or EC P-256) to sign served bundles with; give every replica the same one. Its type decides the algorithm.' },
   { name: 'ARBITER_SIGNING_SCOPE', default: 'write', description: 'Scope written into the signatures of served bundles; agents configure the same scope.' },
   { name: 'ARBITER_AGENT_STALE_AFTER', default: '5m', description: 'An agent not heard from for this long counts as drifted in the fleet view.' },
   { name: 'ARBITER_LONG_POLL_MAX', default: '300s', description: 'Longest an agent\'s long-polling bundle request is held (its `wait=N` is capped to this).' },
@@ -167,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: str('ARBITER_LOG_LEVEL') ?? 'info',
     agents: {
       signingAlgorithm: signingAlgorithm(str('ARBITER_SIGNING_ALGORITHM')),
+      signingKeyFile: str('ARBITER_SIGNING_KEY_FILE'),
       signingScope: str('ARBITER_SIGNING_SCOPE') ?? 'write',
       staleAfterSeconds: Math.max(1, duration('ARBITER_AGENT_STALE_AFTER', '5m')),
       longPollMaxSeconds: Math.max(1, duration('ARBITER_LONG_POLL_MAX', '300s')),

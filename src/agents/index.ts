@@ -19,6 +19,7 @@ export { discoveryConfig, discoveryFiles, DISCOVERY_DECISION } from './discovery
 export interface AgentOptions {
   dataDir: string;
   signingAlgorithm: ArbiterAlgorithm;
+  signingKeyFile?: string;
   signingScope: string;
   staleAfterSeconds: number;
   longPollMaxSeconds: number;
@@ -41,7 +42,7 @@ export class AgentServices {
     private readonly recorder: GroupRecorder,
     readonly options: AgentOptions,
   ) {
-    this.keys = new ArbiterKeys(options.dataDir, options.signingAlgorithm, options.signingScope);
+    this.keys = new ArbiterKeys(options.dataDir, options.signingAlgorithm, options.signingScope, options.signingKeyFile);
     this.signed = new SignedBundles(this.keys.signing, options.signingScope, options.bundleLimits);
     this.tenantKeys = new TenantKeys(store);
   }

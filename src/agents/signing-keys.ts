@@ -58,8 +58,19 @@ export class ArbiterKeys {
   readonly scope: string;
   private readonly published: PublishedKey[];
 
-  constructor(dataDir: string, algorithm: ArbiterAlgorithm, scope: string) {
+  /**
+   * With `keyFile`, signs with that key (every replica configured alike signs alike); otherwise
+   * with the data directory's key of `algorithm`, generated on first use.
+   */
+  constructor(dataDir: string, algorithm: ArbiterAlgorithm, scope: string, keyFile?: string) {
     this.scope = scope;
+    if (keyFile) {
+      const pem = readFileSync(keyFile, 'utf8');
+      const active = describe(pem, algorithmOf(pem, keyFile), scope);
+      this.signing = active.signing;
+      this.published = [active.published];
+      return;
+    }
     const active = describe(ensureKeyFile(dataDir, algorithm), algorithm, scope);
     this.signing = active.signing;
     this.published = [active.published];
@@ -79,4 +90,17 @@ export class ArbiterKeys {
   publicKeys(): PublishedKey[] {
     return this.published.map((k) => ({ ...k }));
   }
+}
+
+/** RS256 for an RSA key, ES256 for an EC P-256 key; anything else is refused. */
+function algorithmOf(pem: string, file: string): ArbiterAlgorithm {
+  let key;
+  try {
+    key = createPrivateKey(pem);
+  } catch (e) {
+    throw new Error(`${file}: not a PEM private key (${(e as Error).message})`);
+  }
+  if (key.asymmetricKeyType === 'rsa') return 'RS256';
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ES256';
+  throw new Error(`${file}: use an RSA key (RS256) or an EC P-256 key (ES256)`);
 }

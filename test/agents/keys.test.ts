@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArbiterKeys } from '../../src/agents';
@@ -38,6 +38,29 @@ describe("Arbiter's signing key", () => {
       assert.deepEqual(ec.publicKeys().map((k) => [k.kid, k.algorithm]), [[ec.kid, 'ES256'], [first.kid, 'RS256']]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a configured signing key file', () => {
+  it('makes every replica sign with the same key and kid; its type decides the algorithm', () => {
+    const dirs = [mkdtempSync(join(tmpdir(), 'arbiter-a-')), mkdtempSync(join(tmpdir(), 'arbiter-b-'))];
+    try {
+      const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const file = join(dirs[0], 'shared.pem');
+      writeFileSync(file, ec);
+      const [a, b] = dirs.map((d) => new ArbiterKeys(d, 'RS256', 'write', file));
+      assert.equal(a.kid, b.kid);
+      assert.equal(a.signing.algorithm, 'ES256');
+      assert.deepEqual(a.publicKeys().map((k) => k.algorithm), ['ES256']);
+      assert.deepEqual(readdirSync(dirs[1]), [], 'nothing generated');
+      const ed = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      writeFileSync(file, ed);
+      assert.throws(() => new ArbiterKeys(dirs[1], 'RS256', 'write', file), /use an RSA key \(RS256\) or an EC P-256 key/);
+      writeFileSync(file, 'garbage');
+      assert.throws(() => new ArbiterKeys(dirs[1], 'RS256', 'write', file), /not a PEM private key/);
+    } finally {
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
     }
   });
 });
