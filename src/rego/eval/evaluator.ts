@@ -11,7 +11,7 @@ import { RegoError, type Location } from '../errors';
 import type { IR, IRExpr, IRLit, IRWith } from '../compile/ir';
 import type { DNode, RuleDef } from '../compile/tree';
 import { formatTerm } from './format';
-import { RObject, RSet, equals, keyOf, stringifyJSON, type Value } from './values';
+import { RObject, RSet, compare, equals, keyOf, stringifyJSON, type Value } from './values';
 
 export type Frame = (Value | undefined)[];
 export type K = () => boolean;
@@ -697,6 +697,20 @@ export class ClosureCompiler {
     if (!args) return null;
     const n = args.length;
     const invoke = this.invoker(t);
+    const direct = t.builtin && n === 2 ? DIRECT_COMPARISONS[t.name] : undefined;
+    if (direct) {
+      // Comparisons cannot fail: skip the built-in wrapper unless `with` replaced the operator.
+      const [a, b] = args;
+      const name = t.name;
+      return (ev, f) => {
+        const x = a(ev, f);
+        if (x === undefined) return undefined;
+        const y = b(ev, f);
+        if (y === undefined) return undefined;
+        if (ev.st.fns !== null && ev.st.fns.has(name)) return invoke(ev, [x, y]);
+        return direct(x, y);
+      };
+    }
     return (ev, f) => {
       const vals = new Array<Value>(n);
       for (let i = 0; i < n; i++) {
@@ -854,6 +868,15 @@ function bindsThroughRef(t: IR, bound: Set<number>): boolean {
       return false;
   }
 }
+
+const DIRECT_COMPARISONS: Record<string, ((a: Value, b: Value) => boolean) | undefined> = {
+  equal: (a, b) => equals(a, b),
+  neq: (a, b) => !equals(a, b),
+  lt: (a, b) => compare(a, b) < 0,
+  lte: (a, b) => compare(a, b) <= 0,
+  gt: (a, b) => compare(a, b) > 0,
+  gte: (a, b) => compare(a, b) >= 0,
+};
 
 function firstUnbound(t: IR, bound: Set<number>): IR | null {
   if (t.k === 'var') return bound.has(t.slot) ? null : t;
