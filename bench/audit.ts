@@ -3,7 +3,7 @@
 // decision endpoints do (the response waits for the record). Input: a ~1 KB Deployment.
 //
 //   npx tsx bench/audit.ts [--seconds 5] [--clients 32,256] [--sqlite thread,inline] [--ids v7|v4]
-//                          [--chunk N] [--postgres URL]
+//                          [--chunk N] [--work-us N] [--in-flight 1,2] [--postgres URL]
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,18 @@ const chunk = Number(arg('chunk', '1'));
 // v7: time-ordered ids, as the service mints them; v4: random ids, as OPA agents send them.
 const idKind = arg('ids', 'v7');
 const newId = idKind === 'v4' ? () => randomUUID() : () => newDecisionId();
+// --work-us N: each decision first spends N µs of main-thread CPU, as the server does parsing the
+// request and evaluating it (about 120 µs), so records arrive spread out as they do over HTTP
+// instead of in lockstep.
+const workUs = Number(arg('work-us', '0'));
+// --in-flight: the recorder's maxInFlight values to compare ('' = its default for the store).
+const inFlightValues = arg('in-flight', '').split(',').filter(Boolean).map(Number);
+
+function work(): void {
+  if (workUs <= 0) return;
+  const until = process.hrtime.bigint() + BigInt(Math.round(workUs * 1000));
+  while (process.hrtime.bigint() < until);
+}
 
 const deployment = {
   apiVersion: 'apps/v1',
@@ -86,9 +98,13 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 }
 
-async function measure(label: string, store: Store, clients: number): Promise<void> {
+async function measure(label: string, store: Store, clients: number, maxInFlight?: number): Promise<void> {
   const sizes: number[] = [];
-  const recorder = new AuditRecorder(store, { maxBatch: Math.max(512, chunk), onCommit: (c) => sizes.push(c.records) });
+  const recorder = new AuditRecorder(store, {
+    ...(chunk > 4096 && { maxBatch: chunk }),
+    ...(maxInFlight !== undefined && { maxInFlight }),
+    onCommit: (c) => sizes.push(c.records),
+  });
   const latencies: number[] = [];
   const tenant = `bench-${clients}-${Date.now()}`;
   const deadline = Date.now() + seconds * 1000;
@@ -98,6 +114,7 @@ async function measure(label: string, store: Store, clients: number): Promise<vo
   const loop = async () => {
     while (Date.now() < deadline) {
       const t0 = process.hrtime.bigint();
+      work();
       if (chunk === 1) await recorder.record(record(tenant));
       else await recorder.recordAll(Array.from({ length: chunk }, () => ({ ...record(tenant), source: 'agent' as const })));
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -114,7 +131,7 @@ async function measure(label: string, store: Store, clients: number): Promise<vo
   latencies.sort((a, b) => a - b);
   const batch = sizes.reduce((a, b) => a + b, 0) / sizes.length;
   console.log(
-    `${label.padEnd(13)} ids=${idKind} clients=${String(clients).padEnd(4)}${chunk > 1 ? ` chunk=${chunk}` : ''} ${Math.round(latencies.length / elapsed)
+    `${label.padEnd(13)}${maxInFlight !== undefined ? ` in-flight=${maxInFlight}` : ''} ids=${idKind} clients=${String(clients).padEnd(4)}${chunk > 1 ? ` chunk=${chunk}` : ''}${workUs > 0 ? ` work=${workUs}us` : ''} ${Math.round(latencies.length / elapsed)
       .toString()
       .padStart(6)} records/s  commits/s=${Math.round(sizes.length / elapsed)}  avg batch=${batch.toFixed(1)}  ` +
       `p50=${percentile(latencies, 50).toFixed(2)}ms p99=${percentile(latencies, 99).toFixed(2)}ms  ` +
@@ -128,7 +145,9 @@ async function main(): Promise<void> {
     for (const mode of sqliteModes) {
       const sqlite = openSqliteStore(join(dir, `bench-${mode}.db`), { writerThread: mode === 'thread' });
       await sqlite.init();
-      for (const c of clientCounts) await measure(`sqlite/${mode}`, sqlite, c);
+      for (const c of clientCounts)
+        if (inFlightValues.length === 0) await measure(`sqlite/${mode}`, sqlite, c);
+        else for (const n of inFlightValues) await measure(`sqlite/${mode}`, sqlite, c, n);
       await sqlite.close();
     }
     if (pgUrl) {

@@ -1,13 +1,20 @@
 // Group commit for the audit log. record() queues a decision and resolves once the transaction
 // holding it has committed, so a caller that waits for it before answering never acknowledges a
-// decision that could be lost. One commit runs at a time; everything queued while it runs goes
-// into the next one (natural batching), capped at maxBatch records.
+// decision that could be lost. Everything queued while a commit runs goes into the next one
+// (natural batching), capped at maxBatch records. With a store that applies appends in call order
+// (SQLite), the next commit starts while the previous one waits for its fsync, so the CPU work of
+// one batch overlaps the disk time of the other; otherwise one commit runs at a time.
 import { checkRecord } from '../store/decisions';
 import type { DecisionRecord, Store } from '../store/types';
 
 export interface AuditRecorderOptions {
-  /** Most records in one transaction (default 512). A recordAll() group is never split. */
+  /** Most records in one transaction (default 4096). A recordAll() group is never split. */
   maxBatch?: number;
+  /**
+   * Most commits under way at once (default 2 when the store has orderedAppends, else 1). They
+   * settle in order: a record resolves only after every earlier commit has settled.
+   */
+  maxInFlight?: number;
   /** Most records waiting; beyond it record() rejects with AuditOverloadError (default 100,000). */
   maxQueue?: number;
   /** Called after every commit, for metrics. */
@@ -35,27 +42,36 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+interface Commit {
+  batch: Pending[];
+  records: number;
+  /** Set once the store has answered; the commit settles when every earlier one has too. */
+  outcome?: { error?: Error; durationMs: number };
+}
+
 export class AuditRecorder {
   private readonly maxBatch: number;
   private readonly maxQueue: number;
+  private readonly maxInFlight: number;
   private queue: Pending[] = [];
   private queued = 0;
+  /** Commits under way, oldest first. */
+  private commits: Commit[] = [];
   private committing = 0;
   private scheduled = false;
   private closed = false;
   private enqueuedGroups = 0;
   private settledGroups = 0;
   private flushWaiters: { target: number; resolve: () => void }[] = [];
-  /** Enqueue time of the oldest record in the commit running now. */
-  private inFlightSince: number | undefined;
   private stats = { commits: 0, records: 0, failures: 0, lastCommitMs: 0 };
 
   constructor(
-    private readonly store: Pick<Store, 'appendDecisions'>,
+    private readonly store: Pick<Store, 'appendDecisions' | 'orderedAppends'>,
     private readonly opts: AuditRecorderOptions = {},
   ) {
-    this.maxBatch = opts.maxBatch ?? 512;
+    this.maxBatch = opts.maxBatch ?? 4096;
     this.maxQueue = opts.maxQueue ?? 100_000;
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? (store.orderedAppends ? 2 : 1));
   }
 
   /** Resolves once the decision is durable (or was already recorded under its id). */
@@ -99,14 +115,14 @@ export class AuditRecorder {
     return this.queued;
   }
 
-  /** Records in the commit running now. */
+  /** Records in the commits under way. */
   get inFlight(): number {
     return this.committing;
   }
 
   /** Age of the oldest record not yet committed (0 when nothing waits): the audit lag. */
   get lagMs(): number {
-    const oldest = this.inFlightSince ?? this.queue[0]?.enqueuedAt;
+    const oldest = this.commits[0]?.batch[0].enqueuedAt ?? this.queue[0]?.enqueuedAt;
     return oldest === undefined ? 0 : performance.now() - oldest;
   }
 
@@ -120,18 +136,18 @@ export class AuditRecorder {
   }
 
   private schedule(): void {
-    if (this.committing > 0 || this.scheduled) return;
+    if (this.commits.length >= this.maxInFlight || this.scheduled || this.queue.length === 0) return;
     this.scheduled = true;
     // setImmediate, not a microtask: requests whose bytes arrived meanwhile are parsed first and
     // join this batch instead of each paying for its own commit.
     setImmediate(() => {
       this.scheduled = false;
-      void this.commitNext();
+      this.commitNext();
     });
   }
 
-  private async commitNext(): Promise<void> {
-    if (this.committing > 0 || this.queue.length === 0) return;
+  private commitNext(): void {
+    if (this.commits.length >= this.maxInFlight || this.queue.length === 0) return;
     const batch: Pending[] = [];
     const records: DecisionRecord[] = [];
     while (this.queue.length > 0 && (batch.length === 0 || records.length + this.queue[0].records.length <= this.maxBatch)) {
@@ -140,37 +156,48 @@ export class AuditRecorder {
       for (const r of p.records) records.push(r);
     }
     this.queued -= records.length;
-    this.committing = records.length;
-    this.inFlightSince = batch[0].enqueuedAt;
+    this.committing += records.length;
+    const commit: Commit = { batch, records: records.length };
+    this.commits.push(commit);
     const started = process.hrtime.bigint();
-    let error: Error | undefined;
-    try {
-      await this.store.appendDecisions(records);
-    } catch (e) {
-      error = e instanceof Error ? e : new Error(String(e));
+    const finish = (error?: Error) => {
+      commit.outcome = { durationMs: Number(process.hrtime.bigint() - started) / 1e6, ...(error && { error }) };
+      this.settleFinished();
+    };
+    this.store.appendDecisions(records).then(
+      () => finish(),
+      (e: unknown) => finish(e instanceof Error ? e : new Error(String(e))),
+    );
+    // Room for another commit: start it as soon as something is queued.
+    this.schedule();
+  }
+
+  /** Settles finished commits in order, so nothing resolves before an earlier record has. */
+  private settleFinished(): void {
+    while (this.commits.length > 0 && this.commits[0].outcome) {
+      const { batch, records, outcome } = this.commits.shift()!;
+      const { error, durationMs } = outcome!;
+      this.committing -= records;
+      this.stats.commits++;
+      this.stats.lastCommitMs = durationMs;
+      if (error) this.stats.failures += records;
+      else this.stats.records += records;
+      for (const p of batch) {
+        if (error) p.reject(error);
+        else p.resolve();
+      }
+      this.settledGroups += batch.length;
+      this.flushWaiters = this.flushWaiters.filter((w) => {
+        if (w.target > this.settledGroups) return true;
+        w.resolve();
+        return false;
+      });
+      try {
+        this.opts.onCommit?.({ records, durationMs, ...(error && { error }) });
+      } catch {
+        // A failing metrics hook must not stop the audit log.
+      }
     }
-    const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-    this.committing = 0;
-    this.inFlightSince = undefined;
-    this.stats.commits++;
-    this.stats.lastCommitMs = durationMs;
-    if (error) this.stats.failures += records.length;
-    else this.stats.records += records.length;
-    for (const p of batch) {
-      if (error) p.reject(error);
-      else p.resolve();
-    }
-    this.settledGroups += batch.length;
-    this.flushWaiters = this.flushWaiters.filter((w) => {
-      if (w.target > this.settledGroups) return true;
-      w.resolve();
-      return false;
-    });
-    if (this.queue.length > 0) this.schedule();
-    try {
-      this.opts.onCommit?.({ records: records.length, durationMs, ...(error && { error }) });
-    } catch {
-      // A failing metrics hook must not stop the audit log.
-    }
+    this.schedule();
   }
 }

@@ -2,9 +2,9 @@
 // potentially long reads. Used by the store itself (inline mode) and by its threads
 // (sqlite-thread.ts), each with its own connection.
 import type Database from 'better-sqlite3';
-import { GENESIS_HASH, chainRow, prepareDecision } from './decisions';
+import { GENESIS_HASH, chainHash, type PreparedDecision } from './decisions';
 import { canonicalJSON } from './json';
-import { NotFoundError, type AgentStatus, type DecisionRecord } from './types';
+import { NotFoundError, type AgentStatus } from './types';
 
 /** A validated DecisionQuery, in the store's own units (cursor decoded, times in microseconds). */
 export interface DecisionFilter {
@@ -50,7 +50,7 @@ export class SqliteAuditLog {
   }
 
   /** One IMMEDIATE transaction: reads each tenant's head under the write lock, so every writer agrees. */
-  append(records: DecisionRecord[]): { inserted: number; duplicates: number } {
+  append(records: PreparedDecision[]): { inserted: number; duplicates: number } {
     return this.db.transaction(() => {
       let inserted = 0;
       let duplicates = 0;
@@ -58,7 +58,7 @@ export class SqliteAuditLog {
       const readHead = this.stmt('SELECT head_seq, head_hash FROM decision_chains WHERE tenant = ?');
       const insert = this.stmt(
         `INSERT INTO decisions (tenant, seq, decision_id, ts, path, principal, source, outcome, bundles, record, prev_hash, hash)
-         VALUES (@tenant, @seq, @decision_id, @ts, @path, @principal, @source, @outcome, @bundles, @record, @prev_hash, @hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (tenant, decision_id) DO NOTHING`,
       );
       for (const r of records) {
@@ -68,14 +68,16 @@ export class SqliteAuditLog {
           head = row ? { seq: row.head_seq, hash: row.head_hash } : { seq: 0, hash: GENESIS_HASH };
           heads.set(r.tenant, head);
         }
-        const row = chainRow(prepareDecision(r), head.seq + 1, head.hash);
-        if (insert.run({ ...row, bundles: JSON.stringify(row.bundles) }).changes === 0) {
+        const seq = head.seq + 1;
+        const hash = chainHash(head.hash, seq, r.record);
+        const bundles = JSON.stringify(r.bundles);
+        if (insert.run(r.tenant, seq, r.decision_id, r.ts, r.path, r.principal, r.source, r.outcome, bundles, r.record, head.hash, hash).changes === 0) {
           duplicates++;
           continue;
         }
         inserted++;
-        head.seq = row.seq;
-        head.hash = row.hash;
+        head.seq = seq;
+        head.hash = hash;
       }
       const upsertHead = this.stmt(
         `INSERT INTO decision_chains (tenant, anchor_seq, anchor_hash, head_seq, head_hash) VALUES (?, 1, ?, ?, ?)

@@ -3,13 +3,18 @@
 // commit happen off the main event loop; the reader answers audit
 // queries and chain pages, so a long scan never blocks it either (WAL lets it read while the
 // writer commits).
+//
+// Writes commit with synchronous=NORMAL and are answered once WalSync has synced the WAL (see
+// sqlite-sync.ts): while one sync runs, the next requests are already being committed.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { SQLITE_PRAGMAS, SqliteAuditLog, type DecisionFilter } from './sqlite-audit';
-import type { AgentStatus, DecisionRecord } from './types';
+import { WalSync } from './sqlite-sync';
+import type { PreparedDecision } from './decisions';
+import type { AgentStatus } from './types';
 
 export type ThreadRequest =
-  | { id: number; op: 'append'; records: DecisionRecord[] }
+  | { id: number; op: 'append'; records: PreparedDecision[] }
   | { id: number; op: 'prune'; tenant: string; cutoff: number; batch: number }
   | { id: number; op: 'tenants' }
   | { id: number; op: 'agentStatus'; status: AgentStatus }
@@ -21,25 +26,40 @@ export type ThreadReply = { id: number; result: unknown } | { id: number; error:
 
 const db = new Database((workerData as { file: string }).file);
 for (const p of SQLITE_PRAGMAS) db.pragma(p);
+db.pragma('synchronous = NORMAL');
+const walSync = new WalSync(db);
 const log = new SqliteAuditLog(db);
 const port = parentPort!;
+
+function failure(id: number, e: unknown): ThreadReply {
+  const err = e as Error;
+  return { id, error: { name: err?.constructor?.name ?? 'Error', message: String(err?.message ?? e) } };
+}
+
+/** Answers a write once it is durable. */
+function afterSync(id: number, result: unknown): void {
+  walSync.sync().then(
+    () => port.postMessage({ id, result }),
+    (e: unknown) => port.postMessage(failure(id, e)),
+  );
+}
 
 port.on('message', (req: ThreadRequest) => {
   let reply: ThreadReply;
   try {
     switch (req.op) {
       case 'append':
-        reply = { id: req.id, result: log.append(req.records) };
-        break;
+        afterSync(req.id, log.append(req.records));
+        return;
       case 'prune':
-        reply = { id: req.id, result: log.pruneBatch(req.tenant, req.cutoff, req.batch) };
-        break;
-      case 'tenants':
-        reply = { id: req.id, result: log.tenants() };
-        break;
+        afterSync(req.id, log.pruneBatch(req.tenant, req.cutoff, req.batch));
+        return;
       case 'agentStatus':
         log.upsertAgentStatus(req.status);
-        reply = { id: req.id, result: null };
+        afterSync(req.id, null);
+        return;
+      case 'tenants':
+        reply = { id: req.id, result: log.tenants() };
         break;
       case 'query':
         reply = { id: req.id, result: log.query(req.filter) };
@@ -48,13 +68,19 @@ port.on('message', (req: ThreadRequest) => {
         reply = { id: req.id, result: log.page(req.tenant, req.from, req.limit) };
         break;
       case 'close':
-        db.close();
-        reply = { id: req.id, result: null };
-        break;
+        // Answered after the syncs of earlier writes, which the thread's queue already started.
+        void walSync
+          .sync()
+          .catch(() => undefined)
+          .then(() => {
+            walSync.close();
+            db.close();
+            port.postMessage({ id: req.id, result: null });
+          });
+        return;
     }
   } catch (e) {
-    const err = e as Error;
-    reply = { id: req.id, error: { name: err?.constructor?.name ?? 'Error', message: String(err?.message ?? e) } };
+    reply = failure(req.id, e);
   }
   port.postMessage(reply);
 });

@@ -160,6 +160,11 @@ export interface Store {
    * records reject the whole batch with InvalidArgumentError.
    */
   appendDecisions(records: DecisionRecord[]): Promise<{ inserted: number; duplicates: number }>;
+  /**
+   * True when concurrent appendDecisions calls are applied in call order (SQLite: one writer), so a
+   * caller may start the next append while the previous one waits for the disk.
+   */
+  readonly orderedAppends?: boolean;
   getDecision(tenant: string, id: string): Promise<DecisionRecord | undefined>;
   queryDecisions(q: DecisionQuery): Promise<{ records: DecisionRecord[]; next_cursor?: string }>;
   /** Walks a tenant's chain in order, for verification and NDJSON export. */

@@ -40,6 +40,24 @@ export class GatedStore {
   }
 }
 
+/**
+ * The real store as a pipelining store sees it: each append is applied at once, in call order,
+ * but reported only when the test releases it (as if its fsync were still running).
+ */
+export class HeldReportsStore {
+  readonly orderedAppends = true;
+  readonly held: { records: number; release: () => void }[] = [];
+
+  constructor(readonly inner: Pick<Store, 'appendDecisions'>) {}
+
+  appendDecisions: Store['appendDecisions'] = (records) => {
+    const applied = this.inner.appendDecisions(records);
+    return new Promise((resolve, reject) => {
+      this.held.push({ records: records.length, release: () => applied.then(resolve, reject) });
+    });
+  };
+}
+
 export async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {

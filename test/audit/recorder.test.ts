@@ -5,7 +5,7 @@ import { verifyChain } from '../../src/audit/chain';
 import { openSqliteStore } from '../../src/store/sqlite';
 import { InvalidArgumentError } from '../../src/store/types';
 import { decision } from '../store/contract';
-import { GatedStore, tempStore, until } from './helpers';
+import { GatedStore, HeldReportsStore, tempStore, until } from './helpers';
 
 describe('AuditRecorder', () => {
   it('shares transactions between concurrent records and resolves only once they are durable', async () => {
@@ -52,6 +52,43 @@ describe('AuditRecorder', () => {
       assert.equal(recorder.queueDepth, 0);
       assert.equal(recorder.lagMs, 0);
       assert.equal(recorder.inFlight, 0);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('starts the next commit while one waits for the disk on an ordered store, and settles them in order', async () => {
+    const { store, cleanup } = await tempStore();
+    try {
+      const held = new HeldReportsStore(store);
+      const sizes: number[] = [];
+      const recorder = new AuditRecorder(held, { onCommit: (c) => sizes.push(c.records) });
+      const first = recorder.record(decision('pipe'));
+      await until(() => held.held.length === 1, 'first commit');
+      const second = [recorder.record(decision('pipe')), recorder.record(decision('pipe'))];
+      await until(() => held.held.length === 2, 'second commit while the first is unreported');
+      assert.equal(recorder.inFlight, 3);
+      // At most two under way: the next records wait in the queue.
+      const third = recorder.record(decision('pipe'));
+      await new Promise((r) => setTimeout(r, 10));
+      assert.equal(held.held.length, 2);
+      assert.equal(recorder.queueDepth, 1);
+      const done: string[] = [];
+      void first.then(() => done.push('first'));
+      void Promise.all(second).then(() => done.push('second'));
+      // The later commit is reported first; its records still wait for the earlier one.
+      held.held[1].release();
+      await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(done, []);
+      held.held[0].release();
+      await Promise.all([first, ...second]);
+      assert.deepEqual(done, ['first', 'second']);
+      await until(() => held.held.length === 3, 'third commit once one finished');
+      held.held[2].release();
+      await third;
+      assert.deepEqual(sizes, [1, 2, 1]);
+      assert.equal(recorder.inFlight, 0);
+      assert.deepEqual(await verifyChain(store, 'pipe'), { valid: true, records: 4 });
     } finally {
       await cleanup();
     }

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import fs, { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -10,6 +10,7 @@ import { openSqliteStore } from '../../src/store/sqlite';
 import { loadMigrations, migrationsDir } from '../../src/store/migrations';
 import { verifyChain } from '../../src/audit/chain';
 import { decision, storeContract } from './contract';
+import { until } from '../audit/helpers';
 
 const run = promisify(execFile);
 
@@ -70,6 +71,66 @@ describe('SQLite store specifics', () => {
       const db = (store as unknown as { db: Database.Database }).db;
       assert.equal(db.pragma('synchronous', { simple: true }), 2);
     } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('resolves an append only after an fdatasync of the WAL that covers it, with registry writes still FULL', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'a.db');
+    // Inline, so the store's fdatasync calls go through this thread's node:fs and can be held.
+    const store = openSqliteStore(file, { writerThread: false, readerThread: false });
+    const realSync = fs.fdatasync;
+    const held: { fd: number; release: () => void }[] = [];
+    (fs as { fdatasync: unknown }).fdatasync = (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) =>
+      held.push({ fd, release: () => realSync(fd, cb) });
+    try {
+      await store.init();
+      const first = decision('durable');
+      let resolved = false;
+      const appending = store.appendDecisions([first]).then((r) => ((resolved = true), r));
+      // Committed (another connection sees it) but not reported before the sync.
+      const other = new Database(file, { readonly: true });
+      assert.ok(other.prepare('SELECT 1 FROM decisions WHERE decision_id = ?').get(first.decision_id));
+      other.close();
+      await new Promise((r) => setTimeout(r, 30));
+      assert.equal(resolved, false, 'resolved before the WAL was synced');
+      assert.equal(held.length, 1);
+      assert.equal(fs.fstatSync(held[0].fd).ino, fs.statSync(`${file}-wal`).ino, 'synced a file other than the WAL');
+      // A second append while the sync runs commits at once and is covered by the next sync.
+      const second = store.appendDecisions([decision('durable')]);
+      await new Promise((r) => setTimeout(r, 10));
+      assert.equal(held.length, 1, 'a second sync started while one was running');
+      held.shift()!.release();
+      assert.deepEqual(await appending, { inserted: 1, duplicates: 0 });
+      await until(() => held.length === 1, 'the second sync');
+      held.shift()!.release();
+      assert.deepEqual(await second, { inserted: 1, duplicates: 0 });
+      const db = (store as unknown as { db: Database.Database }).db;
+      assert.equal(db.pragma('synchronous', { simple: true }), 2, 'the connection was left at NORMAL');
+      (fs as { fdatasync: unknown }).fdatasync = realSync;
+      assert.deepEqual(await verifyChain(store, 'durable'), { valid: true, records: 2 });
+    } finally {
+      (fs as { fdatasync: unknown }).fdatasync = realSync;
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects the appends a failed WAL sync covered, and the next append syncs again', async () => {
+    const dir = tempDir();
+    const store = openSqliteStore(join(dir, 'a.db'), { writerThread: false, readerThread: false });
+    const realSync = fs.fdatasync;
+    try {
+      await store.init();
+      (fs as { fdatasync: unknown }).fdatasync = (_fd: number, cb: (err: NodeJS.ErrnoException | null) => void) =>
+        setImmediate(() => cb(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })));
+      await assert.rejects(store.appendDecisions([decision('eio')]), /EIO/);
+      (fs as { fdatasync: unknown }).fdatasync = realSync;
+      assert.deepEqual(await store.appendDecisions([decision('eio')]), { inserted: 1, duplicates: 0 });
+    } finally {
+      (fs as { fdatasync: unknown }).fdatasync = realSync;
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,0 +1,71 @@
+// Durable commits without holding the connection through the fsync.
+//
+// The audit log's connection commits with synchronous=NORMAL, which writes the transaction's WAL
+// frames (write(2), page cache) but does not fsync them, and then asks WalSync for an fdatasync of
+// the WAL file before the commit is reported durable. That is the one sync synchronous=FULL would
+// have done inside COMMIT, so a reported commit is on disk exactly as with FULL; what changes is
+// that the sync runs on libuv's thread pool, so the next transaction can be prepared and committed
+// while the disk works, and one sync covers every commit that finished before it started (group
+// commit at the disk, not only in the recorder).
+//
+// Why this is safe:
+// - fdatasync works on the file, not the descriptor: it flushes every page of the WAL that any
+//   descriptor wrote before the call, the commit frames included, and the file size.
+// - The WAL file is the same inode for as long as our connection is open: SQLite deletes it only
+//   when the last connection closes, and restarts or truncates it in place.
+// - WAL recovery replays only frames with valid salts and checksums up to a commit frame, so a
+//   crash before the sync loses exactly the unreported commits, at the end of the log; with NORMAL
+//   SQLite keeps the database consistent in every case (checkpoints sync the WAL before copying it
+//   and the database after).
+import { close as closeFd, fdatasync, openSync } from 'node:fs';
+import type Database from 'better-sqlite3';
+
+export class WalSync {
+  private fd: number | undefined;
+  private syncing = false;
+  /** Commits that finished after the running sync started: the next sync covers them. */
+  private waiting: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private readonly walFile: string;
+
+  constructor(db: Database.Database) {
+    const main = (db.pragma('database_list') as { name: string; file: string }[]).find((d) => d.name === 'main');
+    if (!main?.file) throw new Error('WalSync needs a database file');
+    this.walFile = `${main.file}-wal`;
+  }
+
+  /** Resolves once everything the connection committed before the call is on disk. */
+  sync(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      if (!this.syncing) this.start();
+    });
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeFd(this.fd, () => undefined);
+    this.fd = undefined;
+  }
+
+  private start(): void {
+    const covered = this.waiting;
+    this.waiting = [];
+    this.syncing = true;
+    const done = (err: Error | null) => {
+      this.syncing = false;
+      if (err) {
+        // After a failed fsync the kernel may have dropped the pages: report every covered commit
+        // as failed and reopen the file for the next one.
+        this.close();
+        for (const c of covered) c.reject(err);
+      } else for (const c of covered) c.resolve();
+      if (this.waiting.length > 0) this.start();
+    };
+    try {
+      this.fd ??= openSync(this.walFile, 'r');
+    } catch (e) {
+      done(e as Error);
+      return;
+    }
+    fdatasync(this.fd, done);
+  }
+}
