@@ -4,7 +4,7 @@
 // (natural batching), capped at maxBatch records. With a store that applies appends in call order
 // (SQLite), the next commit starts while the previous one waits for its fsync, so the CPU work of
 // one batch overlaps the disk time of the other; otherwise one commit runs at a time.
-import { checkRecord } from '../store/decisions';
+import { checkRecord, prepareDecision, type PreparedDecision } from '../store/decisions';
 import type { DecisionRecord, Store } from '../store/types';
 
 export interface AuditRecorderOptions {
@@ -36,7 +36,8 @@ export class AuditClosedError extends Error {
 }
 
 interface Pending {
-  records: DecisionRecord[];
+  /** Encoded on arrival when the store takes prepared records, so commits only hash and insert. */
+  records: DecisionRecord[] | PreparedDecision[];
   enqueuedAt: number;
   resolve: () => void;
   reject: (e: Error) => void;
@@ -66,7 +67,7 @@ export class AuditRecorder {
   private stats = { commits: 0, records: 0, failures: 0, lastCommitMs: 0 };
 
   constructor(
-    private readonly store: Pick<Store, 'appendDecisions' | 'orderedAppends'>,
+    private readonly store: Pick<Store, 'appendDecisions' | 'orderedAppends' | 'appendPrepared'>,
     private readonly opts: AuditRecorderOptions = {},
   ) {
     this.maxBatch = opts.maxBatch ?? 4096;
@@ -82,16 +83,18 @@ export class AuditRecorder {
   /** Records several decisions in one transaction: all are committed or none. */
   recordAll(records: DecisionRecord[]): Promise<void> {
     if (this.closed) return Promise.reject(new AuditClosedError('the audit recorder is closed'));
-    try {
-      for (const r of records) checkRecord(r);
-    } catch (e) {
-      return Promise.reject(e);
-    }
     if (records.length === 0) return Promise.resolve();
     if (this.queued + records.length > this.maxQueue)
       return Promise.reject(new AuditOverloadError(`audit queue is full (${this.queued} records waiting)`));
+    let accepted: DecisionRecord[] | PreparedDecision[];
+    try {
+      for (const r of records) checkRecord(r);
+      accepted = this.store.appendPrepared ? records.map(prepareDecision) : records;
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ records, enqueuedAt: performance.now(), resolve, reject });
+      this.queue.push({ records: accepted, enqueuedAt: performance.now(), resolve, reject });
       this.queued += records.length;
       this.enqueuedGroups++;
       this.schedule();
@@ -149,7 +152,7 @@ export class AuditRecorder {
   private commitNext(): void {
     if (this.commits.length >= this.maxInFlight || this.queue.length === 0) return;
     const batch: Pending[] = [];
-    const records: DecisionRecord[] = [];
+    const records: (DecisionRecord | PreparedDecision)[] = [];
     while (this.queue.length > 0 && (batch.length === 0 || records.length + this.queue[0].records.length <= this.maxBatch)) {
       const p = this.queue.shift()!;
       batch.push(p);
@@ -164,7 +167,10 @@ export class AuditRecorder {
       commit.outcome = { durationMs: Number(process.hrtime.bigint() - started) / 1e6, ...(error && { error }) };
       this.settleFinished();
     };
-    this.store.appendDecisions(records).then(
+    const appended = this.store.appendPrepared
+      ? this.store.appendPrepared(records as PreparedDecision[])
+      : this.store.appendDecisions(records as DecisionRecord[]);
+    appended.then(
       () => finish(),
       (e: unknown) => finish(e instanceof Error ? e : new Error(String(e))),
     );

@@ -24,6 +24,7 @@ import {
   normalizePath,
   prepareDecision,
   timestampMicros,
+  type PreparedDecision,
 } from './decisions';
 import {
   ConflictError,
@@ -309,19 +310,22 @@ class SqliteStore implements Store {
 
   async appendDecisions(records: DecisionRecord[]): Promise<{ inserted: number; duplicates: number }> {
     for (const r of records) checkRecord(r);
+    return this.appendPrepared(records.map(prepareDecision));
+  }
+
+  // The writer thread gets flat rows of strings: copying those to it costs a fraction of cloning
+  // each record's object tree, and the canonical text is needed anyway.
+  async appendPrepared(records: PreparedDecision[]): Promise<{ inserted: number; duplicates: number }> {
     if (records.length === 0) return { inserted: 0, duplicates: 0 };
-    // Encoded here, so the writer thread gets flat rows of strings: copying those to it costs a
-    // fraction of cloning each record's object tree, and the canonical text is needed anyway.
-    const prepared = records.map(prepareDecision);
     const writer = this.liveWriter();
-    if (writer) return writer.call({ op: 'append', records: prepared });
-    if (!this.walSync) return this.auditLog.append(prepared);
+    if (writer) return writer.call({ op: 'append', records });
+    if (!this.walSync) return this.auditLog.append(records);
     // Inline: the transaction without the fsync, so the event loop is not blocked by the disk;
     // the connection is back to FULL for every other write.
     this.db.pragma('synchronous = NORMAL');
     let counts: { inserted: number; duplicates: number };
     try {
-      counts = this.auditLog.append(prepared);
+      counts = this.auditLog.append(records);
     } finally {
       this.db.pragma('synchronous = FULL');
     }

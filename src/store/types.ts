@@ -4,6 +4,7 @@
 //
 // All methods are async so both backends fit. Every write that must be atomic is one method
 // (one transaction) here, so callers never hold a transaction open across awaits.
+import type { PreparedDecision } from './decisions';
 
 export interface Tenant {
   id: string;
@@ -165,6 +166,11 @@ export interface Store {
    * caller may start the next append while the previous one waits for the disk.
    */
   readonly orderedAppends?: boolean;
+  /**
+   * appendDecisions for records already encoded by prepareDecision (src/store/decisions.ts), which
+   * validates them: lets a caller encode each record when it arrives instead of all at commit time.
+   */
+  appendPrepared?(records: PreparedDecision[]): Promise<{ inserted: number; duplicates: number }>;
   getDecision(tenant: string, id: string): Promise<DecisionRecord | undefined>;
   queryDecisions(q: DecisionQuery): Promise<{ records: DecisionRecord[]; next_cursor?: string }>;
   /** Walks a tenant's chain in order, for verification and NDJSON export. */

@@ -124,6 +124,24 @@ describe('AuditRecorder', () => {
     }
   });
 
+  it('encodes records on arrival, so one that cannot be encoded fails alone and not its batch', async () => {
+    const { store, cleanup } = await tempStore();
+    try {
+      const recorder = new AuditRecorder(store);
+      const good = [decision('encode'), decision('encode')];
+      const results = await Promise.allSettled([
+        recorder.record(good[0]),
+        recorder.record(decision('encode', { input: { replicas: Number.POSITIVE_INFINITY } })),
+        recorder.record(good[1]),
+      ]);
+      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+      assert.match(String((results[1] as PromiseRejectedResult).reason), /non-finite/);
+      assert.deepEqual(await verifyChain(store, 'encode'), { valid: true, records: 2 });
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('rejects every record of a failed commit and still settles flush', async () => {
     const { store, cleanup } = await tempStore();
     try {
