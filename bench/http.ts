@@ -1,17 +1,24 @@
 // HTTP decision throughput of the real server: the seed `main/deny` policy (bundles/kubernetes),
 // a ~1 KB Deployment input (bench/http-input.json), wrk with N connections, durable audit on.
-// Afterwards the server is stopped and the audit log is checked: every answered decision must be
-// there. Also reports the server's CPU time per decision (robust when the machine is busy).
+// After each run the server is stopped and the audit log is checked: every answered decision must
+// be there. Also reports the server's CPU time per decision (robust when the machine is busy).
 //
-//   npx tsx bench/http.ts [--workers 1] [--seconds 10] [--connections 32] [--threads 1] [--path main/deny]
+//   npx tsx bench/http.ts [--workers 1[,2]] [--seconds 10] [--rounds 1] [--connections 32] [--threads 1]
+//                         [--path main/deny] [--server dist|tsx] [--dist DIR[,DIR...]]
+//
+// The server runs as `npm start` runs it: built JavaScript (`--server dist`, the default; run
+// `npm run build` first), or through tsx (`--server tsx`, slower: tsx wraps every named closure).
+// Several `--dist` folders (builds of different commits) and several `--workers` counts make
+// variants; each round runs every variant once, alternating, so a busy machine's drift hits them
+// alike, and the summary gives each variant's median over the rounds.
 //
 // Needs wrk (`apt-get install -y wrk`).
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { verifyChain } from '../src/audit/chain';
 import { openSqliteStore } from '../src/store/sqlite';
 
@@ -22,34 +29,48 @@ function arg(name: string, fallback: string): string {
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
 
-const workers = arg('workers', '1');
+const workerCounts = arg('workers', '1').split(',');
 const seconds = Number(arg('seconds', '10'));
+const rounds = Number(arg('rounds', '1'));
 const connections = Number(arg('connections', '32'));
 const threads = Number(arg('threads', '1'));
 const path = arg('path', 'main/deny');
+const serverKind = arg('server', 'dist');
+const distDirs = arg('dist', join(ROOT, 'dist')).split(',');
 const CLOCK_TICKS = 100;
 
-/** user+system CPU seconds of a process and all its descendants (from /proc). */
-function treeCpuSeconds(rootPid: number): number {
+function cpuTicks(statFile: string): { ppid: number; ticks: number } | undefined {
+  try {
+    const text = readFileSync(statFile, 'utf8');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+  } catch {
+    return undefined; // the process ended while we looked
+  }
+}
+
+/**
+ * user+system CPU seconds of a process and all its descendants (from /proc): `all` counts every
+ * thread, `mainThreads` only each process's main thread (its event loop: HTTP, evaluation),
+ * leaving out the audit writer thread, libuv's pool and V8's helpers.
+ */
+function treeCpuSeconds(rootPid: number): { all: number; mainThreads: number } {
   const stats = new Map<number, { ppid: number; ticks: number }>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    try {
-      const text = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      stats.set(Number(name), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
-    } catch {
-      // the process ended while we looked
-    }
+    const s = cpuTicks(`/proc/${name}/stat`);
+    if (s) stats.set(Number(name), s);
   }
-  let ticks = 0;
+  let all = 0;
+  let mainThreads = 0;
   const queue = [rootPid];
   while (queue.length > 0) {
     const pid = queue.pop()!;
-    ticks += stats.get(pid)?.ticks ?? 0;
+    all += stats.get(pid)?.ticks ?? 0;
+    mainThreads += cpuTicks(`/proc/${pid}/task/${pid}/stat`)?.ticks ?? 0;
     for (const [child, s] of stats) if (s.ppid === pid) queue.push(child);
   }
-  return ticks / CLOCK_TICKS;
+  return { all: all / CLOCK_TICKS, mainThreads: mainThreads / CLOCK_TICKS };
 }
 
 async function waitReady(port: number): Promise<void> {
@@ -88,12 +109,35 @@ function parseWrk(out: string) {
   };
 }
 
-async function main(): Promise<void> {
+interface Variant {
+  name: string;
+  workers: string;
+  /** Folder of the built server (holding src/main.js); unused with --server tsx. */
+  dist: string;
+}
+
+interface RunResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpuUs: number;
+  mainUs: number;
+  load: string;
+}
+
+function serverCommand(v: Variant): string[] {
+  if (serverKind === 'tsx') return ['--import', 'tsx', join(ROOT, 'src', 'main.ts')];
+  const entry = join(v.dist, 'src', 'main.js');
+  if (!existsSync(entry)) throw new Error(`${entry} not found: run \`npm run build\` (or pass --dist)`);
+  return [entry];
+}
+
+async function runOnce(v: Variant): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'arbiter-bench-'));
   const port = 21000 + Math.floor(Math.random() * 20000);
-  const server = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts')], {
+  const server = spawn(process.execPath, serverCommand(v), {
     cwd: ROOT,
-    env: { ...process.env, ARBITER_DATA_DIR: dir, ARBITER_PORT: String(port), ARBITER_WORKERS: workers, ARBITER_LOG_LEVEL: 'warn', ARBITER_BUNDLES_DIR: join(ROOT, 'bundles') },
+    env: { ...process.env, ARBITER_DATA_DIR: dir, ARBITER_PORT: String(port), ARBITER_WORKERS: v.workers, ARBITER_LOG_LEVEL: 'warn', ARBITER_BUNDLES_DIR: join(ROOT, 'bundles') },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
@@ -130,18 +174,53 @@ async function main(): Promise<void> {
     await store.close();
 
     const answered = r.requests - r.non2xx;
-    console.log(wrk.stdout);
-    console.log(`workers=${workers} connections=${connections} seconds=${seconds} load(1/5/15m)=${load}`);
-    console.log(`decisions/s=${r.rps.toFixed(0)} p50=${r.p50}ms p90=${r.p90}ms p99=${r.p99}ms non-2xx=${r.non2xx}`);
-    console.log(`server cpu per decision=${(((cpuAfter - cpuBefore) / Math.max(1, r.requests)) * 1e6).toFixed(0)}us (all processes)`);
-    console.log(`audit: ${chain.records} records, chain valid=${chain.valid}; answered in the measured run=${answered} (plus warm-up)`);
-    if (!chain.valid || chain.records < answered) {
-      console.error('FAIL: the audit log misses answered decisions');
+    const perDecisionUs = (sec: number) => (sec / Math.max(1, r.requests)) * 1e6;
+    const cpuUs = perDecisionUs(cpuAfter.all - cpuBefore.all);
+    const mainUs = perDecisionUs(cpuAfter.mainThreads - cpuBefore.mainThreads);
+    console.log(
+      `${v.name}: decisions/s=${r.rps.toFixed(0)} p50=${r.p50}ms p90=${r.p90}ms p99=${r.p99}ms non-2xx=${r.non2xx} ` +
+        `cpu/decision=${cpuUs.toFixed(0)}us (main threads ${mainUs.toFixed(0)}us) load(1/5/15m)=${load} audit=${chain.records} records, chain valid=${chain.valid}`,
+    );
+    if (!chain.valid || chain.records < answered || r.non2xx > 0) {
+      console.error(`FAIL (${v.name}): the audit log misses answered decisions, or some requests failed`);
       process.exitCode = 1;
     }
+    return { rps: r.rps, p50: r.p50, p99: r.p99, cpuUs, mainUs, load };
   } finally {
     if (server.exitCode === null) server.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+async function main(): Promise<void> {
+  const variants: Variant[] = [];
+  for (const dist of distDirs) {
+    for (const workers of workerCounts) {
+      const name = [distDirs.length > 1 ? basename(dist) : '', `workers=${workers}`].filter(Boolean).join(' ');
+      variants.push({ name, workers, dist });
+    }
+  }
+  const results = new Map<Variant, RunResult[]>(variants.map((v) => [v, []]));
+  console.log(`server=${serverKind} connections=${connections} seconds=${seconds} rounds=${rounds}`);
+  for (let round = 0; round < rounds; round++) {
+    // Alternate the order too, so no variant always runs right after the same one.
+    const order = round % 2 === 0 ? variants : [...variants].reverse();
+    for (const v of order) results.get(v)!.push(await runOnce(v));
+  }
+  console.log('\nmedians over the rounds:');
+  for (const v of variants) {
+    const rs = results.get(v)!;
+    const med = (f: (r: RunResult) => number) => median(rs.map(f));
+    console.log(
+      `${v.name}: decisions/s=${med((r) => r.rps).toFixed(0)} p50=${med((r) => r.p50).toFixed(2)}ms ` +
+        `p99=${med((r) => r.p99).toFixed(2)}ms cpu/decision=${med((r) => r.cpuUs).toFixed(0)}us main threads=${med((r) => r.mainUs).toFixed(0)}us (loads: ${rs.map((r) => r.load.split(' ')[0]).join(', ')})`,
+    );
   }
 }
 

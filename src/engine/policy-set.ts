@@ -32,6 +32,8 @@ export interface EvalRequest {
 
 export class PolicySet {
   private readonly provenanceMap: Record<string, { version: number; revision: string; digest: string }>;
+  // Per path asked: does it hold an integer segment (decided once, not on every evaluation).
+  private readonly integerPaths = new Map<string, boolean>();
 
   constructor(
     readonly tenant: string,
@@ -100,15 +102,25 @@ export class PolicySet {
     const options = { input: req.input, data: this.compiled.data, strictBuiltinErrors: req.strictBuiltinErrors, timeoutMs: req.timeoutMs };
     // OPA turns integer path segments into number terms (`list/1` is data.list[1]); the engine's
     // path syntax has only string keys, so evaluate up to the first integer and walk the rest.
-    const segments = path === '' ? [] : path.split('/');
+    if (!this.hasIntegerSegment(path)) return this.compiled.policy.evaluate(path, options);
+    const segments = path.split('/');
     const firstInteger = segments.findIndex((s) => INTEGER.test(s));
-    if (firstInteger < 0) return this.compiled.policy.evaluate(path, options);
     let value = this.compiled.policy.evaluate(segments.slice(0, firstInteger).join('/'), options);
     for (const seg of segments.slice(firstInteger)) {
       if (value === undefined) return undefined;
       value = child(value, INTEGER.test(seg) ? Number(seg) : seg);
     }
     return value;
+  }
+
+  private hasIntegerSegment(path: string): boolean {
+    let found = this.integerPaths.get(path);
+    if (found === undefined) {
+      found = path !== '' && path.split('/').some((s) => INTEGER.test(s));
+      if (this.integerPaths.size >= PATH_CACHE_LIMIT) this.integerPaths.clear();
+      this.integerPaths.set(path, found);
+    }
+    return found;
   }
 
   /** True when rules (not only base data) define the document at `path` or below it. */
@@ -122,6 +134,7 @@ export class PolicySet {
 }
 
 const INTEGER = /^[+-]?\d{1,15}$/;
+const PATH_CACHE_LIMIT = 1000;
 
 function child(v: Value, key: string | number): Value | undefined {
   if (Array.isArray(v)) return typeof key === 'number' && Number.isInteger(key) && key >= 0 ? v[key] : undefined;

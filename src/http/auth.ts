@@ -33,7 +33,7 @@ const CACHE_LIMIT = 10_000;
 export class Authenticator {
   private readonly publicKey?: KeyObject;
   private readonly publicAlgorithm?: jwt.Algorithm;
-  // Verified tokens, so the signature is checked once per token rather than once per request.
+  // Verified tokens by header value, so the signature is checked once per token, not per request.
   private readonly cache = new Map<string, Principal>();
 
   constructor(private readonly options: AuthOptions) {
@@ -50,19 +50,18 @@ export class Authenticator {
   /** Verifies an `Authorization` header value; throws a 401 HttpError. */
   authenticate(header: string | undefined): Principal {
     if (!header) throw Errors.unauthenticated('missing bearer token');
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!m) throw Errors.unauthenticated('authorization header must be "Bearer <token>"');
-    const token = m[1];
-    const now = Math.floor(Date.now() / 1000);
-    const cached = this.cache.get(token);
+    // Keyed by the whole header value: a client repeats it byte for byte, so a hit needs no parsing.
+    const cached = this.cache.get(header);
     if (cached) {
-      if (cached.exp > now) return cached;
-      this.cache.delete(token);
+      if (cached.exp > Math.floor(Date.now() / 1000)) return cached;
+      this.cache.delete(header);
       throw Errors.unauthenticated('token expired');
     }
-    const principal = this.verify(token);
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) throw Errors.unauthenticated('authorization header must be "Bearer <token>"');
+    const principal = this.verify(m[1]);
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-    this.cache.set(token, principal);
+    this.cache.set(header, principal);
     return principal;
   }
 

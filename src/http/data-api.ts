@@ -105,7 +105,13 @@ function parseParams(query: string): Params {
   return p;
 }
 
+/** Distinct URL paths whose data path is kept; clients ask for few, so the limit is rarely reached. */
+const PATH_CACHE_LIMIT = 1000;
+
 export class DataApi {
+  // URL path -> data path, so unescaping and checking a path happens once, not once per decision.
+  private readonly dataPaths = new Map<string, string>();
+
   constructor(private readonly o: DataApiOptions) {}
 
   /** Starts handling the request and returns true if it is a data API route; false otherwise. */
@@ -131,7 +137,7 @@ export class DataApi {
     authorize(principal, 'decide', tenant);
     const set = this.o.engine.policySet(tenant) ?? (await this.o.engine.policySetOrLoad(tenant));
     if (!set) throw Errors.notFound(`tenant ${tenant} not found`);
-    const path = route.kind === 'default' ? this.o.defaultDecision : toDataPath(route.rawPath);
+    const path = route.kind === 'default' ? this.o.defaultDecision : this.dataPath(route.rawPath);
     const params = parseParams(query);
     const ctx: Ctx = { req, res, set, path, params, principal, started };
     switch (route.kind) {
@@ -143,6 +149,16 @@ export class DataApi {
       case 'batch':
         return this.batch(ctx);
     }
+  }
+
+  private dataPath(rawPath: string): string {
+    let path = this.dataPaths.get(rawPath);
+    if (path === undefined) {
+      path = toDataPath(rawPath);
+      if (this.dataPaths.size >= PATH_CACHE_LIMIT) this.dataPaths.clear();
+      this.dataPaths.set(rawPath, path);
+    }
+    return path;
   }
 
   private inputFromParam(params: Params): ParsedInput {

@@ -86,6 +86,16 @@ describe('Authenticator', () => {
     rejects(auth, jwt.sign(claims, other.privateKey, { algorithm: 'ES256', expiresIn: 60 }), /invalid signature/);
   });
 
+  it('accepts the same token in any spelling of the header, and never caches a refusal', () => {
+    const token = mintToken(SECRET, { tenant: 'spelled', scope: 'decide', ttlSeconds: 60 });
+    assert.equal(hs.authenticate(`Bearer ${token}`).tenant, 'spelled');
+    assert.equal(hs.authenticate(`bearer   ${token}  `).tenant, 'spelled');
+    assert.throws(() => hs.authenticate(`Bearer ${token} extra`), /Bearer/);
+    const forged = token.slice(0, -2) + (token.endsWith('AA') ? 'BB' : 'AA');
+    rejects(hs, forged, /invalid (signature|token)/);
+    rejects(hs, forged, /invalid (signature|token)/);
+  });
+
   it('keeps checking expiry for cached tokens', async () => {
     const token = mintToken(SECRET, { tenant: 'a', scope: 'decide', ttlSeconds: 1 });
     assert.equal(hs.authenticate(`Bearer ${token}`).tenant, 'a');

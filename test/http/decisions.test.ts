@@ -205,6 +205,18 @@ describe('decisions (OPA REST API)', () => {
     assert.deepEqual(rec.body.input, { ...flagger, metadata: { critical_vulnerabilities: '2' } });
   });
 
+  it('answers a path asked again the same way (integer segments, unescaping), and a bad path with 400 every time', async () => {
+    for (let i = 0; i < 3; i++) {
+      const second = await svc.http().post('/v1/data/errs/list/1').set(auth).send({});
+      assert.equal(second.body.result, 'b');
+      const third = await svc.http().post('/v1/data/errs/%6Cist/2').set(auth).send({});
+      assert.equal(third.body.result, 'c');
+      const bad = await svc.http().post('/v1/data/errs/%zz').set(auth).send({});
+      assert.equal(bad.status, 400);
+      assert.match(bad.body.message, /cannot unescape '%zz'/);
+    }
+  });
+
   it('POST / evaluates the default decision with the body as input', async () => {
     const review = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u-1', object: {} } };
     const res = await svc.http().post('/').set(auth).send(review);
