@@ -33,7 +33,7 @@ const cases: { name: string; source: string; path: string; input?: unknown; data
   { name: 'with replaces a function', source: 'package t\nf(x) := x + 1\nq := f(1)\np := x if { x := q with f as 10 }', path: 't/p', want: 10 },
   { name: 'base and virtual documents merge under data', source: 'package t\nv := 1', path: '', data: { other: { x: true } }, want: { other: { x: true }, t: { v: 1 } } },
   { name: 'big integers stay exact', source: 'package t\np := 9007199254740993 + 2', path: 't/p', want: 9007199254740995n },
-  { name: 'decimal arithmetic', source: 'package t\np := 0.1 + 0.2', path: 't/p', want: 0.3 },
+  { name: 'decimal arithmetic', source: 'package t\np := [0.1 + 0.2, 0.3 - 0.1, 0.1 * 0.2, 1.1 * 1.1, 3.3 / 1.1, 1 / 3, 7 / 2]', path: 't/p', want: [0.3, 0.2, 0.02, 1.21, 3, 0.3333333333333333, 3.5] },
   { name: 'set operators', source: 'package t\np := [({1, 2} | {3}), {1, 2} & {2, 3}, {1, 2} - {1}]', path: 't/p', want: [[1, 2, 3], [2], [2]] },
   { name: 'membership', source: 'package t\np := [2 in [1, 2], "a" in {"b"}, ["k", 1] in [["k", 1]]]', path: 't/p', want: [true, false, true] },
   { name: 'some k, v in object', source: 'package t\np contains k if { some k, v in input; v == 1 }', path: 't/p', input: { a: 1, b: 2, c: 1 }, want: ['a', 'c'] },

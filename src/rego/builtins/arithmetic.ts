@@ -1,6 +1,8 @@
 // Arithmetic operators (+ - * / %) and the set operators & and |. Integers stay exact: results
-// beyond 2^53 are computed with bigint; other results are doubles rounded to 15 significant digits
-// so that decimal inputs give decimal answers (0.1 + 0.2 == 0.3), as OPA's big-number math does.
+// beyond 2^53 are computed with bigint. Sums, differences and products of decimals are rounded to
+// the number of decimal places the exact result has, so 0.1 + 0.2 == 0.3 as with OPA's
+// big-number math; quotients are doubles, snapped to a nearby short decimal (3.3 / 1.1 == 3, while
+// 1 / 3 == 0.3333333333333333).
 
 import { RSet, isNumber, normNumber, type Value } from '../eval/values';
 import { asSet } from './operands';
@@ -18,10 +20,36 @@ function toFloat(n: Num): number {
   return typeof n === 'bigint' ? Number(n) : n;
 }
 
-function roundFloat(x: number): Num {
+function finite(x: number): Num {
   if (!Number.isFinite(x)) throw new BuiltinError('arithmetic result is not a finite number');
   if (Number.isInteger(x)) return Number.isSafeInteger(x) ? x : normNumber(BigInt(x));
-  return Number(x.toPrecision(15));
+  return x;
+}
+
+/**
+ * A quotient within 2 units in the last place of a 15-digit decimal is that decimal (3.3 / 1.1
+ * is 3, not 2.9999999999999996): OPA divides with more precision than a double and rounds.
+ */
+function nearShortDecimal(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  const short = Number(x.toPrecision(15));
+  const ulp = 2 ** (Math.floor(Math.log2(Math.abs(x))) - 52);
+  return Math.abs(short - x) <= 2 * ulp ? short : x;
+}
+
+/** Digits after the decimal point in the shortest text of n; null when it has an exponent. */
+function decimals(n: Num): number | null {
+  if (typeof n === 'bigint') return 0;
+  const s = String(n);
+  if (s.includes('e')) return null;
+  const dot = s.indexOf('.');
+  return dot < 0 ? 0 : s.length - dot - 1;
+}
+
+/** Rounds a double result to `places` decimals when the exact decimal result has no more. */
+function roundTo(x: number, places: number | null): Num {
+  if (places === null || places > 20 || !Number.isFinite(x)) return finite(x);
+  return finite(Number(x.toFixed(places)));
 }
 
 function intOp(a: Num, b: Num, op: (x: bigint, y: bigint) => bigint, fast: (x: number, y: number) => number): Num {
@@ -39,17 +67,25 @@ function num(v: Value, pos: number): Num {
 
 export function plus(a: Num, b: Num): Num {
   if (isInt(a) && isInt(b)) return intOp(a, b, (x, y) => x + y, (x, y) => x + y);
-  return roundFloat(toFloat(a) + toFloat(b));
+  return roundTo(toFloat(a) + toFloat(b), maxDecimals(a, b));
+}
+
+function maxDecimals(a: Num, b: Num): number | null {
+  const x = decimals(a);
+  const y = decimals(b);
+  return x === null || y === null ? null : Math.max(x, y);
 }
 
 export function minus(a: Num, b: Num): Num {
   if (isInt(a) && isInt(b)) return intOp(a, b, (x, y) => x - y, (x, y) => x - y);
-  return roundFloat(toFloat(a) - toFloat(b));
+  return roundTo(toFloat(a) - toFloat(b), maxDecimals(a, b));
 }
 
 export function mul(a: Num, b: Num): Num {
   if (isInt(a) && isInt(b)) return intOp(a, b, (x, y) => x * y, (x, y) => x * y);
-  return roundFloat(toFloat(a) * toFloat(b));
+  const x = decimals(a);
+  const y = decimals(b);
+  return roundTo(toFloat(a) * toFloat(b), x === null || y === null ? null : x + y);
 }
 
 function div(a: Num, b: Num): Num {
@@ -59,7 +95,7 @@ function div(a: Num, b: Num): Num {
     const y = toBig(b);
     if (x % y === 0n) return normNumber(x / y);
   }
-  return roundFloat(toFloat(a) / toFloat(b));
+  return finite(nearShortDecimal(toFloat(a) / toFloat(b)));
 }
 
 function rem(a: Num, b: Num): Num {
