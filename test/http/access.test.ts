@@ -37,6 +37,7 @@ describe('access control on every endpoint', () => {
   const archive = () => bundle({ '.manifest': '{"revision":"evil","roots":["app"]}', 'app/a.rego': 'package app\n\nsecret := "pwned"\n' });
   const endpoints = (): Endpoint[] => [
     { method: 'get', path: '/tenants', template: '/tenants', scope: 'admin' },
+    { method: 'get', path: '/metrics', template: '/metrics', scope: 'metrics' },
     { method: 'post', path: '/tenants', template: '/tenants', scope: 'admin', body: () => ({ id: 'new-tenant' }) },
     { method: 'get', path: '/tenants/victim', template: '/tenants/{tenant}', scope: 'tenant' },
     { method: 'delete', path: '/tenants/victim', template: '/tenants/{tenant}', scope: 'admin' },
