@@ -178,7 +178,14 @@ class PostgresStore implements Store {
   }
 
   async deleteTenant(id: string): Promise<boolean> {
-    return (await this.query('DELETE FROM tenants WHERE id = $1 RETURNING id', [id])).length > 0;
+    return this.tx(async (c) => {
+      const active = (await c.query('SELECT bundle FROM active_bundles WHERE tenant = $1', [id])).rows.map((r) => r.bundle as string);
+      if ((await c.query('DELETE FROM tenants WHERE id = $1 RETURNING id', [id])).rowCount === 0) return false;
+      // Other replicas must drop the tenant's policies: its active bundles are deactivated with it
+      // (bundle '' announces a tenant that had none, so replicas forget it too).
+      for (const bundle of active.length > 0 ? active : ['']) await this.notify(c, { tenant: id, bundle });
+      return true;
+    });
   }
 
   // ---------------------------------------------------------------------------------------------

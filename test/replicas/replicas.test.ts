@@ -216,6 +216,26 @@ describe('replicas on one PostgreSQL database', { skip: SKIP }, () => {
     for (const r of replicas) assert.match(r.stdout, /reloading every tenant after the activation listener reconnected/);
   });
 
+  it('stops serving a tenant on every replica once it is deleted through one', async () => {
+    const json = { 'Content-Type': 'application/json' };
+    assert.equal((await request(a().port, 'POST', '/tenants', { token: admin, body: JSON.stringify({ id: 'gone', name: 'Gone' }), headers: json })).status, 201);
+    const goneToken = mintToken(SECRET, { tenant: 'gone', scope: 'decide bundles:write', sub: 'gone', ttlSeconds: 600 });
+    assert.equal((await request(a().port, 'PUT', '/tenants/gone/bundles/app', { token: goneToken, body: await policyBundle(1), headers: { 'Content-Type': 'application/gzip' } })).status, 201);
+    const decide = (r: Replica) => request(r.port, 'POST', '/v1/data/app/version', { token: goneToken, body: '{"input": {}}', headers: json });
+    for (const r of [b(), c()]) assert.equal(JSON.parse((await decide(r)).body).result, 1);
+    assert.equal((await request(a().port, 'DELETE', '/tenants/gone', { token: admin })).status, 204);
+    const deleted = performance.now();
+    for (const r of [b(), c()]) {
+      for (;;) {
+        const res = await decide(r);
+        if (res.status === 404) break;
+        assert.equal(res.status, 200);
+        assert.ok(performance.now() - deleted < 1000, `replica ${r.name} still serves the deleted tenant after 1 s`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+  });
+
   it('keeps one valid chain with decisions from every replica and loses none acknowledged when one is killed', async () => {
     const acknowledged: string[] = [];
     const perReplica: Record<string, number> = { a: 0, b: 0, c: 0 };
