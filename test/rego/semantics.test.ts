@@ -169,3 +169,11 @@ test('rule index selects rules by an input value and gives the same answers as a
   assert.deepEqual(toJSON(p.evaluate('idx/routes', { input: fromJSON({ path: '/p1' }) })!), [1, 'one']);
   assert.deepEqual(toJSON(p.evaluate('idx/routes', { input: fromJSON({ path: 5 }) })!), []);
 });
+
+test('deprecated built-ins are callable from Rego v0 only', () => {
+  assert.deepEqual(run('package t\np := cast_array({1})', 't/p', {}, 0), [1]);
+  assert.throws(
+    () => run('package t\np := cast_array({1})', 't/p'),
+    (e: unknown) => e instanceof RegoError && e.code === 'rego_type_error' && e.message.includes('undefined function cast_array'),
+  );
+});

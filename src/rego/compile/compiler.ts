@@ -153,6 +153,7 @@ function nameContext(st: CompileState, mod: Module): NameContext {
     pkg: mod.package,
     imports,
     ruleNames: st.ruleNames.get(mod.package.join('.')) ?? new Set(),
+    v1: mod.regoVersion === 1,
     isFunction: (path) => st.functionPaths.has(path.join('.')),
     functionArity: (path) => st.functionArity.get(path.join('.')),
     errors: st.errors,

@@ -21,6 +21,8 @@ export interface NameContext {
   /** Number of parameters of the user function at a data path. */
   functionArity: (path: string[]) => number | undefined;
   errors: RegoErrorItem[];
+  /** Rego v1 module: deprecated built-ins (removed in OPA 1.x) cannot be called. */
+  v1?: boolean;
   /** Values of rego.metadata.rule() and rego.metadata.chain() for the rule being resolved. */
   metadata?: { rule: Value; chain: Value } | null;
 }
@@ -373,7 +375,7 @@ export class Resolver {
       return { k: 'const', v: name === 'rego.metadata.rule' ? this.ctx.metadata.rule : this.ctx.metadata.chain };
     }
     const target = this.functionTarget(name);
-    if (!target) this.err(`undefined function ${name}`, t.loc, 'rego_type_error');
+    if (!target || (this.ctx.v1 && target.builtin?.deprecated)) this.err(`undefined function ${name}`, t.loc, 'rego_type_error');
     const arity = target.builtin ? (target.builtin.variadic ? -2 : target.builtin.args.length) : this.ctx.functionArity(target.func!) ?? -2;
     const outArg = args.length === arity + 1;
     if (arity >= 0 && !outArg && args.length !== arity) {
