@@ -293,7 +293,44 @@ describe('replicas on one PostgreSQL database', { skip: SKIP }, () => {
     } finally {
       await store.close();
     }
-    // The survivors stop cleanly.
-    assert.deepEqual(await Promise.all([a().stop('SIGTERM'), b().stop('SIGTERM')]), [0, 0]);
+  });
+
+  it('stops on SIGTERM under load with every answered decision in the log', async () => {
+    const acknowledged: string[] = [];
+    const failures: string[] = [];
+    const body = JSON.stringify({ input: { privileged: false } });
+    let terminated = false;
+    const loop = async (r: Replica) => {
+      // Until the replica is gone: after SIGTERM, requests in flight still get their answer and
+      // new connections are refused.
+      while (r.running) {
+        try {
+          const res = await request(r.port, 'POST', '/v1/data/app/deny', { token: clientToken(r.name), body, headers: { 'Content-Type': 'application/json' } });
+          if (res.status !== 200) failures.push(`${r.name}: ${res.status} ${res.body}`);
+          else acknowledged.push(JSON.parse(res.body).decision_id);
+        } catch (e) {
+          if (!terminated) failures.push(`${r.name}: ${String(e)}`);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      }
+    };
+    const loops = [a(), a(), a(), a(), b(), b(), b(), b()].map(loop);
+    while (acknowledged.length < 200) await new Promise((resolve) => setTimeout(resolve, 10));
+    terminated = true;
+    const codes = await Promise.all([a().stop('SIGTERM'), b().stop('SIGTERM')]);
+    await Promise.all(loops);
+    assert.deepEqual(codes, [0, 0]);
+    assert.deepEqual(failures, []);
+
+    const store = openPostgresStore(baseUrl!, { schema });
+    await store.init();
+    try {
+      const lost: string[] = [];
+      for (const id of acknowledged) if (!(await store.getDecision(TENANT, id))) lost.push(id);
+      assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.length} answered decisions are missing`);
+      assert.equal((await verifyChain(store, TENANT)).valid, true);
+    } finally {
+      await store.close();
+    }
   });
 });
