@@ -14,7 +14,7 @@
 //
 // Needs wrk (`apt-get install -y wrk`).
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -73,8 +73,9 @@ function treeCpuSeconds(rootPid: number): { all: number; mainThreads: number } {
   return { all: all / CLOCK_TICKS, mainThreads: mainThreads / CLOCK_TICKS };
 }
 
-async function waitReady(port: number): Promise<void> {
+async function waitReady(port: number, server: ChildProcess, output: () => string): Promise<void> {
   for (let i = 0; i < 300; i++) {
+    if (server.exitCode !== null) throw new Error(`the server exited with code ${server.exitCode}:\n${output()}`);
     const ok = await new Promise<boolean>((resolve) =>
       http.get({ host: '127.0.0.1', port, path: '/health/ready' }, (res) => {
         res.resume();
@@ -84,7 +85,7 @@ async function waitReady(port: number): Promise<void> {
     if (ok) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error('server not ready after 60 s');
+  throw new Error(`server not ready after 60 s:\n${output()}`);
 }
 
 function parseWrk(out: string) {
@@ -103,9 +104,9 @@ function parseWrk(out: string) {
     requests: Number(num(/(\d+) requests in/)),
     non2xx: Number(num(/Non-2xx or 3xx responses:\s+(\d+)/) ?? 0),
     errors: num(/Socket errors:([^\n]+)/),
-    p50: ms(num(/50%\s+(\S+)/)),
-    p90: ms(num(/90%\s+(\S+)/)),
-    p99: ms(num(/99%\s+(\S+)/)),
+    p50: ms(num(/^\s*50%\s+(\S+)/m)),
+    p90: ms(num(/^\s*90%\s+(\S+)/m)),
+    p99: ms(num(/^\s*99%\s+(\S+)/m)),
   };
 }
 
@@ -138,10 +139,15 @@ async function runOnce(v: Variant): Promise<RunResult> {
   const server = spawn(process.execPath, serverCommand(v), {
     cwd: ROOT,
     env: { ...process.env, ARBITER_DATA_DIR: dir, ARBITER_PORT: String(port), ARBITER_WORKERS: v.workers, ARBITER_LOG_LEVEL: 'warn', ARBITER_BUNDLES_DIR: join(ROOT, 'bundles') },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  // The server's log (warnings and errors only), kept for the error message if it fails to start.
+  let log = '';
+  server.stdout!.on('data', (chunk: Buffer) => {
+    log = (log + chunk.toString('utf8')).slice(-4000);
   });
   try {
-    await waitReady(port);
+    await waitReady(port, server, () => log);
     const token = readFileSync(join(dir, 'demo.token'), 'utf8').trim();
     const script = join(dir, 'post.lua');
     writeFileSync(
@@ -163,6 +169,7 @@ async function runOnce(v: Variant): Promise<RunResult> {
     const cpuAfter = treeCpuSeconds(server.pid!);
     if (wrk.status !== 0) throw new Error(`wrk failed: ${wrk.stderr}`);
     const r = parseWrk(wrk.stdout);
+    if (Number.isNaN(r.p50) || Number.isNaN(r.p99)) console.log(wrk.stdout);
     const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
     const exited = new Promise((resolve) => server.once('exit', resolve));
@@ -193,7 +200,7 @@ async function runOnce(v: Variant): Promise<RunResult> {
 }
 
 function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
+  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
