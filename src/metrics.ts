@@ -184,26 +184,27 @@ export function agentState(a: AgentStatus, now: number, staleAfterSeconds: numbe
   return reports.some(failed) ? 'failing' : 'ok';
 }
 
-/**
- * Wraps a recorder so every decision it records is counted once it is durable. `recordAll` (agent
- * log chunks) is kept when the inner recorder has it.
- */
-export function instrumentRecorder<R extends DecisionRecorder & { recordAll?(records: DecisionRecord[]): Promise<void> }>(inner: R, metrics: Metrics): R {
-  const wrapped = Object.create(inner) as R;
-  wrapped.record = async (r: DecisionRecord) => {
-    const recordStarted = process.hrtime.bigint();
-    await inner.record(r);
-    const waitedNs = Number(process.hrtime.bigint() - recordStarted);
-    metrics.observeDecision(r, (r.duration_ns + waitedNs) / 1e9);
+/** A recorder, optionally able to commit a group in one transaction (agent log chunks). */
+export type CountableRecorder = DecisionRecorder & { recordAll?(records: DecisionRecord[]): Promise<void> };
+
+/** Wraps a recorder so every decision it records is counted once it is durable. */
+export function instrumentRecorder(inner: CountableRecorder, metrics: Metrics): CountableRecorder {
+  const counted: CountableRecorder = {
+    record: async (r: DecisionRecord) => {
+      const recordStarted = process.hrtime.bigint();
+      await inner.record(r);
+      const waitedNs = Number(process.hrtime.bigint() - recordStarted);
+      metrics.observeDecision(r, (r.duration_ns + waitedNs) / 1e9);
+    },
   };
   if (inner.recordAll) {
     const recordAll = inner.recordAll.bind(inner);
-    wrapped.recordAll = async (records: DecisionRecord[]) => {
+    counted.recordAll = async (records: DecisionRecord[]) => {
       await recordAll(records);
       for (const r of records) metrics.observeDecision(r, 0);
     };
   }
-  return wrapped;
+  return counted;
 }
 
 // ---------------------------------------------------------------------------------------------
