@@ -177,3 +177,14 @@ test('deprecated built-ins are callable from Rego v0 only', () => {
     (e: unknown) => e instanceof RegoError && e.code === 'rego_type_error' && e.message.includes('undefined function cast_array'),
   );
 });
+
+test('rego.parse_module returns the module as JSON, and its parse errors as built-in errors', () => {
+  const parsed = run('package t\np := rego.parse_module("x.rego", "package foo.bar\\nq := 1")', 't/p') as {
+    package: { path: { type: string; value: string }[] };
+    rules: { head: { name: string; assign: boolean; value: unknown } }[];
+  };
+  assert.deepEqual(parsed.package.path.map((t) => t.value), ['data', 'foo', 'bar']);
+  assert.equal(parsed.rules[0].head.name, 'q');
+  assert.deepEqual(parsed.rules[0].head.value, { type: 'number', value: 1 });
+  fails('package t\np := rego.parse_module("x.rego", "package foo.")', 't/p', 'eval_builtin_error', 'rego_parse_error', { strictBuiltinErrors: true });
+});
