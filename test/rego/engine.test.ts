@@ -78,3 +78,45 @@ test('parse errors carry code, file, row and column', () => {
     (e: unknown) => e instanceof RegoError && e.code === 'rego_parse_error' && e.errors[0].location?.file === 'bad.rego' && e.errors[0].location.row === 5,
   );
 });
+
+test('seed argocd policy: v0 deny[msg] if with future keywords is a partial set', () => {
+  const source = `package argocd
+import future.keywords.if
+import future.keywords.in
+deny[msg] if {
+  input.kind == "Deployment"
+  container := input.spec.template.spec.containers[_]
+  container.securityContext.privileged == true
+  msg := sprintf("Privileged container not allowed: %s", [container.name])
+}
+deny[msg] if {
+  input.kind in ["Deployment", "StatefulSet"]
+  container := input.spec.template.spec.containers[_]
+  not container.resources.limits.cpu
+  msg := sprintf("Container %s missing CPU limit", [container.name])
+}`;
+  const policy = compileModules([{ file: 'argocd.rego', source, regoVersion: 0 }]);
+  const input = fromJSON({
+    kind: 'StatefulSet',
+    spec: { template: { spec: { containers: [{ name: 'db', securityContext: { privileged: true } }, { name: 'ok', resources: { limits: { cpu: '1' } } }] } } },
+  });
+  assert.deepEqual(toJSON(policy.evaluate('argocd/deny', { input })!), ['Container db missing CPU limit']);
+});
+
+test('seed canary policy: default allow and all checks', () => {
+  const source = `package canary
+import future.keywords.if
+default allow = false
+allow if {
+  input.image_signature_valid == true
+  count(input.vulnerabilities.critical) == 0
+  input.resources.limits.cpu
+  input.resources.limits.memory
+  input.istio_sidecar == true
+}`;
+  const policy = compileModules([{ file: 'canary.rego', source, regoVersion: 0 }]);
+  const ok = { image_signature_valid: true, vulnerabilities: { critical: [] }, resources: { limits: { cpu: '1', memory: '1Gi' } }, istio_sidecar: true };
+  assert.equal(policy.evaluate('canary/allow', { input: fromJSON(ok) }), true);
+  assert.equal(policy.evaluate('canary/allow', { input: fromJSON({ ...ok, vulnerabilities: { critical: ['CVE-1'] } }) }), false);
+  assert.equal(policy.evaluate('canary/allow', { input: fromJSON({ ...ok, istio_sidecar: false }) }), false);
+});

@@ -326,8 +326,9 @@ export class Parser {
       this.pos++;
       rule.value = this.parseTermExpr();
     }
-    if (!args && rule.kind !== 'partialset' && !this.v1 && bracketKey && ref.length === 2 && rule.value === null && !this.isKw('if')) {
-      // v0: `p[x] { ... }` defines a partial set.
+    if (!args && rule.kind !== 'partialset' && !this.v1 && bracketKey && ref.length === 2 && rule.value === null && (!this.isKw('if') || !this.keywords.has('contains'))) {
+      // v0: `p[x] { ... }` defines a partial set, and so does `p[x] if` unless `contains` is
+      // imported (then partial sets are spelled with it and `p[x] if` is a single value).
       rule.kind = 'partialset';
       rule.key = ref.pop()!;
     } else if (!args && rule.kind !== 'partialset' && bracketKey && rule.value === null && this.v1 && ref.length === 2 && this.isPunct('{')) {
