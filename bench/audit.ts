@@ -3,7 +3,7 @@
 // decision endpoints do (the response waits for the record). Input: a ~1 KB Deployment.
 //
 //   npx tsx bench/audit.ts [--seconds 5] [--clients 32,256] [--sqlite thread,inline] [--ids v7|v4]
-//                          [--chunk N] [--work-us N] [--in-flight 1,2] [--postgres URL]
+//                          [--chunk N] [--work-us N] [--in-flight 1,2] [--max-batch N] [--postgres URL]
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +35,8 @@ const newId = idKind === 'v4' ? () => randomUUID() : () => newDecisionId();
 const workUs = Number(arg('work-us', '0'));
 // --in-flight: the recorder's maxInFlight values to compare ('' = its default for the store).
 const inFlightValues = arg('in-flight', '').split(',').filter(Boolean).map(Number);
+// --max-batch: the recorder's maxBatch (default: its own, or the chunk size if larger).
+const maxBatch = process.argv.includes('--max-batch') ? Number(arg('max-batch', '')) : undefined;
 
 function work(): void {
   if (workUs <= 0) return;
@@ -101,7 +103,7 @@ function percentile(sorted: number[], p: number): number {
 async function measure(label: string, store: Store, clients: number, maxInFlight?: number): Promise<void> {
   const sizes: number[] = [];
   const recorder = new AuditRecorder(store, {
-    ...(chunk > 4096 && { maxBatch: chunk }),
+    ...(maxBatch !== undefined ? { maxBatch: Math.max(maxBatch, chunk) } : chunk > 4096 && { maxBatch: chunk }),
     ...(maxInFlight !== undefined && { maxInFlight }),
     onCommit: (c) => sizes.push(c.records),
   });

@@ -11,7 +11,7 @@ export interface AuditRecorderOptions {
   /** Most records in one transaction (default 4096). A recordAll() group is never split. */
   maxBatch?: number;
   /**
-   * Most commits under way at once (default 2 when the store has orderedAppends, else 1). They
+   * Most commits under way at once (default 3 when the store has orderedAppends, else 1). They
    * settle in order: a record resolves only after every earlier commit has settled.
    */
   maxInFlight?: number;
@@ -72,7 +72,7 @@ export class AuditRecorder {
   ) {
     this.maxBatch = opts.maxBatch ?? 4096;
     this.maxQueue = opts.maxQueue ?? 100_000;
-    this.maxInFlight = Math.max(1, opts.maxInFlight ?? (store.orderedAppends ? 2 : 1));
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? (store.orderedAppends ? 3 : 1));
   }
 
   /** Resolves once the decision is durable (or was already recorded under its id). */

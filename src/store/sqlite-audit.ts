@@ -35,6 +35,18 @@ type Row = Record<string, any>;
 // cache_size: 32 MB (negative = KiB) keeps the decision-id index in memory longer than the 8 MB default.
 export const SQLITE_PRAGMAS = ['busy_timeout = 10000', 'journal_mode = WAL', 'synchronous = FULL', 'foreign_keys = ON', 'cache_size = -32000'];
 
+/** WAL frames after a passive checkpoint, and how many of them are in the database file now. */
+export interface CheckpointResult {
+  busy: number;
+  log: number;
+  checkpointed: number;
+}
+
+/** Copies what it can of the WAL into the database file without waiting for any lock. */
+export function checkpoint(db: Database.Database): CheckpointResult {
+  return (db.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[])[0];
+}
+
 export class SqliteAuditLog {
   private readonly statements = new Map<string, Database.Statement>();
 

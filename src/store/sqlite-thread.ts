@@ -5,10 +5,12 @@
 // writer commits).
 //
 // Writes commit with synchronous=NORMAL and are answered once WalSync has synced the WAL (see
-// sqlite-sync.ts): while one sync runs, the next requests are already being committed.
+// sqlite-sync.ts): while one sync runs, the next requests are already being committed. The writer
+// does not checkpoint after its commits (copying the WAL into the database file would stall the
+// next commit); a third thread, the checkpointer, does it in the background (see sqlite.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { SQLITE_PRAGMAS, SqliteAuditLog, type DecisionFilter } from './sqlite-audit';
+import { SQLITE_PRAGMAS, SqliteAuditLog, checkpoint, type DecisionFilter } from './sqlite-audit';
 import { WalSync } from './sqlite-sync';
 import type { PreparedDecision } from './decisions';
 import type { AgentStatus } from './types';
@@ -20,13 +22,18 @@ export type ThreadRequest =
   | { id: number; op: 'agentStatus'; status: AgentStatus }
   | { id: number; op: 'query'; filter: DecisionFilter }
   | { id: number; op: 'page'; tenant: string; from: number; limit: number }
+  | { id: number; op: 'checkpoint' }
   | { id: number; op: 'close' };
 
 export type ThreadReply = { id: number; result: unknown } | { id: number; error: { name: string; message: string } };
 
-const db = new Database((workerData as { file: string }).file);
+export type ThreadRole = 'writer' | 'reader' | 'checkpointer';
+
+const { file, role } = workerData as { file: string; role: ThreadRole };
+const db = new Database(file);
 for (const p of SQLITE_PRAGMAS) db.pragma(p);
 db.pragma('synchronous = NORMAL');
+if (role === 'writer') db.pragma('wal_autocheckpoint = 0');
 const walSync = new WalSync(db);
 const log = new SqliteAuditLog(db);
 const port = parentPort!;
@@ -58,6 +65,9 @@ port.on('message', (req: ThreadRequest) => {
         log.upsertAgentStatus(req.status);
         afterSync(req.id, null);
         return;
+      case 'checkpoint':
+        reply = { id: req.id, result: checkpoint(db) };
+        break;
       case 'tenants':
         reply = { id: req.id, result: log.tenants() };
         break;

@@ -13,9 +13,16 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { parseJSONExact } from './json';
 import { loadMigrations, migrationsDir } from './migrations';
-import { SQLITE_PRAGMAS, SqliteAuditLog, type DecisionFilter, type StoredDecision } from './sqlite-audit';
+import {
+  SQLITE_PRAGMAS,
+  SqliteAuditLog,
+  checkpoint,
+  type CheckpointResult,
+  type DecisionFilter,
+  type StoredDecision,
+} from './sqlite-audit';
 import { WalSync } from './sqlite-sync';
-import type { ThreadReply, ThreadRequest } from './sqlite-thread';
+import type { ThreadReply, ThreadRequest, ThreadRole } from './sqlite-thread';
 import {
   checkLimit,
   checkRecord,
@@ -58,11 +65,25 @@ export interface SqliteStoreOptions {
    * true), so a long scan does not block the event loop. Ignored for an in-memory database.
    */
   readerThread?: boolean;
+  /**
+   * Copy the WAL into the database file on a thread of its own (default true), instead of after
+   * a commit on the connection that made it, where it would delay the next commit. Ignored for an
+   * in-memory database.
+   */
+  checkpointThread?: boolean;
 }
 
 type Row = Record<string, any>;
 
 const ITERATE_CHUNK = 500;
+// A background checkpoint after about this much appended record text (roughly 1,000 WAL pages
+// with the indexes, SQLite's own autocheckpoint interval).
+const CHECKPOINT_EVERY_BYTES = 2_000_000;
+// The WAL starts over only when a commit begins after a complete checkpoint, which a checkpoint
+// running beside a stream of commits never is. Once it holds this many frames, the appending
+// connection itself copies the rest (what came in during the background copy) between two
+// commits, and the next commit writes the WAL from its start again.
+const WAL_RESTART_FRAMES = 3000;
 const DEFAULT_PRUNE_BATCH = 1000;
 
 export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): Store {
@@ -75,6 +96,10 @@ class SqliteStore implements Store {
   private readonly auditLog: SqliteAuditLog;
   private writer: DbThread | undefined;
   private reader: DbThread | undefined;
+  private checkpointer: DbThread | undefined;
+  /** Record text appended since the last background checkpoint started. */
+  private uncheckpointedBytes = 0;
+  private checkpointRunning = false;
   private readonly activationListeners = new Set<(e: BundleActivation) => void>();
   private readonly statements = new Map<string, Database.Statement>();
   /** Inline appends on a database file: syncs the main connection's WAL. */
@@ -109,15 +134,19 @@ class SqliteStore implements Store {
     apply.immediate();
     // An in-memory database exists only on this connection, so a writer thread could not share it.
     const inMemory = this.file === '' || this.file === ':memory:' || this.file.startsWith('file::memory:');
-    if ((this.opts.writerThread ?? true) && !inMemory) this.writer = new DbThread(this.file);
-    if ((this.opts.readerThread ?? true) && !inMemory) this.reader = new DbThread(this.file);
+    if ((this.opts.writerThread ?? true) && !inMemory) this.writer = new DbThread(this.file, 'writer');
+    if ((this.opts.readerThread ?? true) && !inMemory) this.reader = new DbThread(this.file, 'reader');
+    if ((this.opts.checkpointThread ?? true) && !inMemory) {
+      this.checkpointer = new DbThread(this.file, 'checkpointer');
+      this.db.pragma('wal_autocheckpoint = 0');
+    }
     if (!this.writer && !inMemory) this.walSync = new WalSync(this.db);
     this.ready = true;
   }
 
   async close(): Promise<void> {
-    const threads = [this.writer, this.reader];
-    this.writer = this.reader = undefined;
+    const threads = [this.writer, this.reader, this.checkpointer];
+    this.writer = this.reader = this.checkpointer = undefined;
     await Promise.all(threads.map((t) => t?.close()));
     await this.walSync?.sync().catch(() => undefined);
     this.walSync?.close();
@@ -129,13 +158,40 @@ class SqliteStore implements Store {
    * it had in hand; the next ones go to its successor). Undefined in inline mode.
    */
   private liveWriter(): DbThread | undefined {
-    if (this.writer?.failed) this.writer = new DbThread(this.file);
+    if (this.writer?.failed) this.writer = new DbThread(this.file, 'writer');
     return this.writer;
   }
 
   private liveReader(): DbThread | undefined {
-    if (this.reader?.failed) this.reader = new DbThread(this.file);
+    if (this.reader?.failed) this.reader = new DbThread(this.file, 'reader');
     return this.reader;
+  }
+
+  private liveCheckpointer(): DbThread | undefined {
+    if (this.checkpointer?.failed) this.checkpointer = new DbThread(this.file, 'checkpointer');
+    return this.checkpointer;
+  }
+
+  /** Starts a background checkpoint once enough was appended since the last one. */
+  private appended(records: PreparedDecision[]): void {
+    if (!this.checkpointer) return;
+    for (const r of records) this.uncheckpointedBytes += r.record.length;
+    if (this.uncheckpointedBytes < CHECKPOINT_EVERY_BYTES || this.checkpointRunning) return;
+    this.uncheckpointedBytes = 0;
+    this.checkpointRunning = true;
+    void this.backgroundCheckpoint().finally(() => (this.checkpointRunning = false));
+  }
+
+  private async backgroundCheckpoint(): Promise<void> {
+    try {
+      const done = await this.liveCheckpointer()?.call<CheckpointResult>({ op: 'checkpoint' });
+      if (!done || done.log < WAL_RESTART_FRAMES) return;
+      const writer = this.liveWriter();
+      if (writer) await writer.call({ op: 'checkpoint' });
+      else if (this.db.open) checkpoint(this.db);
+    } catch {
+      // A failed checkpoint leaves the WAL longer until the next one; commits are not affected.
+    }
   }
 
   private stmt(sql: string): Database.Statement {
@@ -318,7 +374,11 @@ class SqliteStore implements Store {
   async appendPrepared(records: PreparedDecision[]): Promise<{ inserted: number; duplicates: number }> {
     if (records.length === 0) return { inserted: 0, duplicates: 0 };
     const writer = this.liveWriter();
-    if (writer) return writer.call({ op: 'append', records });
+    if (writer) {
+      const counts = await writer.call<{ inserted: number; duplicates: number }>({ op: 'append', records });
+      this.appended(records);
+      return counts;
+    }
     if (!this.walSync) return this.auditLog.append(records);
     // Inline: the transaction without the fsync, so the event loop is not blocked by the disk;
     // the connection is back to FULL for every other write.
@@ -330,6 +390,7 @@ class SqliteStore implements Store {
       this.db.pragma('synchronous = FULL');
     }
     await this.walSync.sync();
+    this.appended(records);
     return counts;
   }
 
@@ -481,13 +542,13 @@ class DbThread {
     return this.failure !== undefined;
   }
 
-  constructor(file: string) {
+  constructor(file: string, role: ThreadRole) {
     const entry = join(__dirname, `sqlite-thread${extname(__filename)}`);
     // Compiled, the entry is .js. Run from source (tests, benches under tsx), the thread does not
     // inherit tsx's loader in every launcher, so it registers tsx's require hook itself.
     this.worker = entry.endsWith('.ts')
-      ? new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(entry)});`, { eval: true, workerData: { file } })
-      : new Worker(entry, { workerData: { file } });
+      ? new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(entry)});`, { eval: true, workerData: { file, role } })
+      : new Worker(entry, { workerData: { file, role } });
     this.worker.unref();
     this.worker.on('message', (m: ThreadReply) => {
       const p = this.pending.get(m.id);

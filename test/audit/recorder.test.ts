@@ -62,7 +62,7 @@ describe('AuditRecorder', () => {
     try {
       const held = new HeldReportsStore(store);
       const sizes: number[] = [];
-      const recorder = new AuditRecorder(held, { onCommit: (c) => sizes.push(c.records) });
+      const recorder = new AuditRecorder(held, { maxInFlight: 2, onCommit: (c) => sizes.push(c.records) });
       const first = recorder.record(decision('pipe'));
       await until(() => held.held.length === 1, 'first commit');
       const second = [recorder.record(decision('pipe')), recorder.record(decision('pipe'))];
@@ -89,6 +89,39 @@ describe('AuditRecorder', () => {
       assert.deepEqual(sizes, [1, 2, 1]);
       assert.equal(recorder.inFlight, 0);
       assert.deepEqual(await verifyChain(store, 'pipe'), { valid: true, records: 4 });
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('keeps up to three commits under way by default on an ordered store, one on others', async () => {
+    const { store, cleanup } = await tempStore();
+    try {
+      const held = new HeldReportsStore(store);
+      const recorder = new AuditRecorder(held);
+      const pending: Promise<void>[] = [];
+      for (let i = 0; i < 4; i++) {
+        pending.push(recorder.record(decision('depth')));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await until(() => held.held.length === 3, 'three commits');
+      await new Promise((r) => setTimeout(r, 10));
+      assert.equal(held.held.length, 3);
+      assert.equal(recorder.queueDepth, 1);
+      for (const h of held.held.splice(0, 3)) h.release();
+      await until(() => held.held.length === 1, 'the fourth commit');
+      held.held[0].release();
+      await Promise.all(pending);
+
+      const gated = new GatedStore(store);
+      const serial = new AuditRecorder(gated);
+      const first = serial.record(decision('depth'));
+      await until(() => gated.commitsStarted === 1, 'first commit');
+      const second = serial.record(decision('depth'));
+      await new Promise((r) => setTimeout(r, 10));
+      assert.equal(gated.commitsStarted, 1, 'a store without orderedAppends got two commits at once');
+      gated.open();
+      await Promise.all([first, second]);
     } finally {
       await cleanup();
     }

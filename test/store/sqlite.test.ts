@@ -136,6 +136,33 @@ describe('SQLite store specifics', () => {
     }
   });
 
+  it('copies the WAL into the database in the background and starts it over, so it does not grow with the log', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'a.db');
+    const store = openSqliteStore(file);
+    try {
+      await store.init();
+      const padding = 'x'.repeat(1500);
+      for (let i = 0; i < 30; i++) {
+        const batch = Array.from({ length: 500 }, () => decision('wal', { input: { padding } }));
+        await store.appendDecisions(batch);
+        if (i === 3) {
+          // About 3 MB appended: the checkpointer has started copying into the database file.
+          await until(() => fs.statSync(file).size > 1_000_000, 'a background checkpoint', 20_000);
+        }
+      }
+      // 22 MB of records (about 55 MB of database) went through a WAL that was written from its
+      // start again on the way; without that it would have outgrown the database file.
+      const walSize = fs.statSync(`${file}-wal`).size;
+      const dbSize = fs.statSync(file).size;
+      assert.ok(walSize < dbSize / 2, `WAL of ${walSize} bytes next to a database of ${dbSize} bytes`);
+      assert.deepEqual(await verifyChain(store, 'wal'), { valid: true, records: 15_000 });
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('works on an in-memory database (appends inline, since a writer thread cannot share it)', async () => {
     const store = openSqliteStore(':memory:');
     try {
