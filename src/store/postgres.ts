@@ -371,13 +371,16 @@ class PostgresStore implements Store {
 
   async appendDecisions(records: DecisionRecord[]): Promise<{ inserted: number; duplicates: number }> {
     for (const r of records) checkRecord(r);
+    return this.appendPrepared(records.map(prepareDecision));
+  }
+
+  async appendPrepared(records: PreparedDecision[]): Promise<{ inserted: number; duplicates: number }> {
     // Canonical JSON before the transaction: the tenant's chain stays locked only for hashing.
     const byTenant = new Map<string, PreparedDecision[]>();
-    for (const r of records) {
-      const p = prepareDecision(r);
-      const list = byTenant.get(r.tenant);
+    for (const p of records) {
+      const list = byTenant.get(p.tenant);
       if (list) list.push(p);
-      else byTenant.set(r.tenant, [p]);
+      else byTenant.set(p.tenant, [p]);
     }
     const tenants = [...byTenant.keys()].sort();
     if (tenants.length === 0) return { inserted: 0, duplicates: 0 };
