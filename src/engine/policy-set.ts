@@ -114,6 +114,7 @@ export class PolicySet {
   }
 
   private hasIntegerSegment(path: string): boolean {
+    if (path.length > CACHED_PATH_LENGTH) return path.split('/').some((s) => INTEGER.test(s));
     let found = this.integerPaths.get(path);
     if (found === undefined) {
       found = path !== '' && path.split('/').some((s) => INTEGER.test(s));
@@ -135,6 +136,8 @@ export class PolicySet {
 
 const INTEGER = /^[+-]?\d{1,15}$/;
 const PATH_CACHE_LIMIT = 1000;
+/** Longer paths are checked each time, so clients cannot fill the cache with large keys. */
+const CACHED_PATH_LENGTH = 256;
 
 function child(v: Value, key: string | number): Value | undefined {
   if (Array.isArray(v)) return typeof key === 'number' && Number.isInteger(key) && key >= 0 ? v[key] : undefined;

@@ -107,6 +107,8 @@ function parseParams(query: string): Params {
 
 /** Distinct URL paths whose data path is kept; clients ask for few, so the limit is rarely reached. */
 const PATH_CACHE_LIMIT = 1000;
+/** Longer paths are converted each time, so clients cannot fill the cache with large keys. */
+const CACHED_PATH_LENGTH = 256;
 
 export class DataApi {
   // URL path -> data path, so unescaping and checking a path happens once, not once per decision.
@@ -152,6 +154,7 @@ export class DataApi {
   }
 
   private dataPath(rawPath: string): string {
+    if (rawPath.length > CACHED_PATH_LENGTH) return toDataPath(rawPath);
     let path = this.dataPaths.get(rawPath);
     if (path === undefined) {
       path = toDataPath(rawPath);

@@ -214,6 +214,9 @@ describe('decisions (OPA REST API)', () => {
       const bad = await svc.http().post('/v1/data/errs/%zz').set(auth).send({});
       assert.equal(bad.status, 400);
       assert.match(bad.body.message, /cannot unescape '%zz'/);
+      // Paths too long to be cached take the same route each time.
+      const long = await svc.http().post(`/v1/data/errs/list/2${'/'.repeat(300)}`).set(auth).send({});
+      assert.equal(long.body.result, 'c');
     }
   });
 
