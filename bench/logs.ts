@@ -1,5 +1,5 @@
 // Decision-log ingestion through the real server: C agents upload gzip chunks of OPA decision
-// events (the shape of shared/reference/samples, ~1.2 KB input each, random v4 ids as agents
+// events (the shape of test/fixtures/opa-samples, ~1.2 KB input each, random v4 ids as agents
 // send them) to POST /tenants/demo/logs, each waiting for its 204 before the next chunk, as OPA
 // does. Reports events/s durable in the audit log, then stops the server and checks the chain
 // holds every event exactly once.
@@ -58,7 +58,7 @@ async function waitReady(port: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const sample = (JSON.parse(readFileSync(join(ROOT, '..', 'shared', 'reference', 'samples', 'opa-0.61-decision-log-chunk.json'), 'utf8')) as Record<string, unknown>[])[0];
+  const sample = (JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'opa-samples', 'opa-0.61-decision-log-chunk.json'), 'utf8')) as Record<string, unknown>[])[0];
   const chunks: Buffer[] = [];
   const started0 = Date.now();
   for (let n = 0; n < total; n += chunkSize) {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createTenant, startService, upload, type TestService } from '../http/helpers';
 import { assertMatchesSpec } from '../http/spec';
 
-const SAMPLE = join(__dirname, '..', '..', '..', 'shared', 'reference', 'samples', 'opa-0.61-status.json');
+const SAMPLE = join(__dirname, '..', 'fixtures', 'opa-samples', 'opa-0.61-status.json');
 
 function status(id: string, revision: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const s = JSON.parse(readFileSync(SAMPLE, 'utf8')) as { labels: Record<string, string>; bundles: Record<string, Record<string, unknown>> };

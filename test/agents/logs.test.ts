@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { createTenant, startService, type TestService } from '../http/helpers';
 import { assertMatchesSpec } from '../http/spec';
 
-const SAMPLE = join(__dirname, '..', '..', '..', 'shared', 'reference', 'samples', 'opa-0.61-decision-log-chunk.json');
+const SAMPLE = join(__dirname, '..', 'fixtures', 'opa-samples', 'opa-0.61-decision-log-chunk.json');
 const sampleChunk = (): Record<string, unknown>[] => JSON.parse(readFileSync(SAMPLE, 'utf8'));
 
 /** Sends the bytes as they are (superagent would JSON-encode a Buffer sent as application/json). */
