@@ -4,13 +4,14 @@
 // be there. Also reports the server's CPU time per decision (robust when the machine is busy).
 //
 //   npx tsx bench/http.ts [--workers 1[,2]] [--seconds 10] [--rounds 1] [--connections 32] [--threads 1]
-//                         [--path main/deny] [--server dist|tsx] [--dist DIR[,DIR...]]
+//                         [--path main/deny] [--server dist|tsx] [--dist DIR[,DIR...]] [--echo]
 //
 // The server runs as `npm start` runs it: built JavaScript (`--server dist`, the default; run
 // `npm run build` first), or through tsx (`--server tsx`, slower: tsx wraps every named closure).
 // Several `--dist` folders (builds of different commits) and several `--workers` counts make
 // variants; each round runs every variant once, alternating, so a busy machine's drift hits them
-// alike, and the summary gives each variant's median over the rounds.
+// alike, and the summary gives each variant's median over the rounds. `--echo` adds a bare
+// node:http server (parse the body, answer JSON) as a variant: the floor under the same load.
 //
 // Needs wrk (`apt-get install -y wrk`).
 
@@ -115,7 +116,26 @@ interface Variant {
   workers: string;
   /** Folder of the built server (holding src/main.js); unused with --server tsx. */
   dist: string;
+  /** The floor instead of Arbiter: bare node:http that parses the body and answers JSON, no audit. */
+  echo?: boolean;
 }
+
+// What any node:http server pays per request on this machine at this moment: read the body,
+// JSON.parse it, answer a small JSON document. Arbiter's cost is this plus its own work.
+const ECHO_SERVER = `
+const http = require('node:http');
+let n = 0;
+http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const doc = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    const text = JSON.stringify({ result: doc.input ? [String(doc.input.kind)] : [], decision_id: String(++n) }) + '\\n';
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+  });
+}).listen(Number(process.env.ARBITER_PORT), '127.0.0.1');
+`;
 
 interface RunResult {
   rps: number;
@@ -127,6 +147,7 @@ interface RunResult {
 }
 
 function serverCommand(v: Variant): string[] {
+  if (v.echo) return ['-e', ECHO_SERVER];
   if (serverKind === 'tsx') return ['--import', 'tsx', join(ROOT, 'src', 'main.ts')];
   const entry = join(v.dist, 'src', 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} not found: run \`npm run build\` (or pass --dist)`);
@@ -148,7 +169,7 @@ async function runOnce(v: Variant): Promise<RunResult> {
   });
   try {
     await waitReady(port, server, () => log);
-    const token = readFileSync(join(dir, 'demo.token'), 'utf8').trim();
+    const token = v.echo ? 'none' : readFileSync(join(dir, 'demo.token'), 'utf8').trim();
     const script = join(dir, 'post.lua');
     writeFileSync(
       script,
@@ -175,15 +196,19 @@ async function runOnce(v: Variant): Promise<RunResult> {
     const exited = new Promise((resolve) => server.once('exit', resolve));
     server.kill('SIGTERM');
     await exited;
+    const perDecisionUs = (sec: number) => (sec / Math.max(1, r.requests)) * 1e6;
+    const cpuUs = perDecisionUs(cpuAfter.all - cpuBefore.all);
+    const mainUs = perDecisionUs(cpuAfter.mainThreads - cpuBefore.mainThreads);
+    if (v.echo) {
+      console.log(`${v.name}: requests/s=${r.rps.toFixed(0)} p50=${r.p50}ms p99=${r.p99}ms cpu/request=${cpuUs.toFixed(0)}us (main thread ${mainUs.toFixed(0)}us) load(1/5/15m)=${load}`);
+      return { rps: r.rps, p50: r.p50, p99: r.p99, cpuUs, mainUs, load };
+    }
     const store = openSqliteStore(join(dir, 'arbiter.db'));
     await store.init();
     const chain = await verifyChain(store, 'demo');
     await store.close();
 
     const answered = r.requests - r.non2xx;
-    const perDecisionUs = (sec: number) => (sec / Math.max(1, r.requests)) * 1e6;
-    const cpuUs = perDecisionUs(cpuAfter.all - cpuBefore.all);
-    const mainUs = perDecisionUs(cpuAfter.mainThreads - cpuBefore.mainThreads);
     console.log(
       `${v.name}: decisions/s=${r.rps.toFixed(0)} p50=${r.p50}ms p90=${r.p90}ms p99=${r.p99}ms non-2xx=${r.non2xx} ` +
         `cpu/decision=${cpuUs.toFixed(0)}us (main threads ${mainUs.toFixed(0)}us) load(1/5/15m)=${load} audit=${chain.records} records, chain valid=${chain.valid}`,
@@ -213,6 +238,7 @@ async function main(): Promise<void> {
       variants.push({ name, workers, dist });
     }
   }
+  if (process.argv.includes('--echo')) variants.push({ name: 'node:http echo (floor)', workers: '1', dist: '', echo: true });
   const results = new Map<Variant, RunResult[]>(variants.map((v) => [v, []]));
   console.log(`server=${serverKind} connections=${connections} seconds=${seconds} rounds=${rounds}`);
   for (let round = 0; round < rounds; round++) {
