@@ -84,6 +84,8 @@ const CHECKPOINT_EVERY_BYTES = 2_000_000;
 // connection itself copies the rest (what came in during the background copy) between two
 // commits, and the next commit writes the WAL from its start again.
 const WAL_RESTART_FRAMES = 3000;
+const SMALL_REST_FRAMES = 256;
+const MAX_EXTRA_PASSES = 4;
 const DEFAULT_PRUNE_BATCH = 1000;
 
 export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): Store {
@@ -184,8 +186,18 @@ class SqliteStore implements Store {
 
   private async backgroundCheckpoint(): Promise<void> {
     try {
-      const done = await this.liveCheckpointer()?.call<CheckpointResult>({ op: 'checkpoint' });
+      const pass = () => this.liveCheckpointer()?.call<CheckpointResult>({ op: 'checkpoint' });
+      let done = await pass();
       if (!done || done.log < WAL_RESTART_FRAMES) return;
+      // Each further pass copies what came in during the one before, in less time, until little
+      // is left: the appender then stops commits only for that rest and its database sync.
+      for (let i = 0; i < MAX_EXTRA_PASSES; i++) {
+        const next = await pass();
+        if (!next) return;
+        const copied = next.checkpointed - done.checkpointed;
+        done = next;
+        if (copied < SMALL_REST_FRAMES) break;
+      }
       const writer = this.liveWriter();
       if (writer) await writer.call({ op: 'checkpoint' });
       else if (this.db.open) checkpoint(this.db);
