@@ -98,7 +98,9 @@ class SqliteStore implements Store {
   private readonly auditLog: SqliteAuditLog;
   private writer: DbThread | undefined;
   private reader: DbThread | undefined;
+  /** Started with the first append that needs a checkpoint (processes that only read never do). */
   private checkpointer: DbThread | undefined;
+  private backgroundCheckpoints = false;
   /** Record text appended since the last background checkpoint started. */
   private uncheckpointedBytes = 0;
   private checkpointRunning = false;
@@ -139,7 +141,7 @@ class SqliteStore implements Store {
     if ((this.opts.writerThread ?? true) && !inMemory) this.writer = new DbThread(this.file, 'writer');
     if ((this.opts.readerThread ?? true) && !inMemory) this.reader = new DbThread(this.file, 'reader');
     if ((this.opts.checkpointThread ?? true) && !inMemory) {
-      this.checkpointer = new DbThread(this.file, 'checkpointer');
+      this.backgroundCheckpoints = true;
       this.db.pragma('wal_autocheckpoint = 0');
     }
     if (!this.writer && !inMemory) this.walSync = new WalSync(this.db);
@@ -149,6 +151,7 @@ class SqliteStore implements Store {
   async close(): Promise<void> {
     const threads = [this.writer, this.reader, this.checkpointer];
     this.writer = this.reader = this.checkpointer = undefined;
+    this.backgroundCheckpoints = false;
     await Promise.all(threads.map((t) => t?.close()));
     await this.walSync?.sync().catch(() => undefined);
     this.walSync?.close();
@@ -170,13 +173,14 @@ class SqliteStore implements Store {
   }
 
   private liveCheckpointer(): DbThread | undefined {
-    if (this.checkpointer?.failed) this.checkpointer = new DbThread(this.file, 'checkpointer');
+    if (this.backgroundCheckpoints && (!this.checkpointer || this.checkpointer.failed))
+      this.checkpointer = new DbThread(this.file, 'checkpointer');
     return this.checkpointer;
   }
 
   /** Starts a background checkpoint once enough was appended since the last one. */
   private appended(records: PreparedDecision[]): void {
-    if (!this.checkpointer) return;
+    if (!this.backgroundCheckpoints) return;
     for (const r of records) this.uncheckpointedBytes += r.record.length;
     if (this.uncheckpointedBytes < CHECKPOINT_EVERY_BYTES || this.checkpointRunning) return;
     this.uncheckpointedBytes = 0;
@@ -571,7 +575,7 @@ class DbThread {
       else p.resolve(m.result);
     });
     this.worker.on('error', (e) => this.fail(e));
-    this.worker.on('exit', (code) => this.fail(new Error(`the audit writer thread exited (code ${code})`)));
+    this.worker.on('exit', (code) => this.fail(new Error(`the SQLite ${role} thread exited (code ${code})`)));
   }
 
   call<T>(req: ThreadCall): Promise<T> {
