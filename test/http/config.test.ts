@@ -77,5 +77,15 @@ describe('configuration', () => {
     const source = readFileSync(join(ROOT, 'src', 'config.ts'), 'utf8');
     const read = new Set([...source.matchAll(/'(ARBITER_[A-Z_]+)'/g)].map((m) => m[1]));
     assert.deepEqual([...read].sort(), SETTINGS.map((s) => s.name).sort(), 'every variable read is listed in SETTINGS');
+    const defaults = [...section.matchAll(/^\| `(ARBITER_[A-Z_]+)` \| (.*?) \|/gm)].map((m) => [m[1], m[2]]);
+    const literal = (d: string) => (d.startsWith('(') ? d : `\`${d}\``);
+    assert.deepEqual(defaults, SETTINGS.map((s) => [s.name, literal(s.default)]), 'the default column is the one of SETTINGS');
+  });
+
+  it('behaves as documented when a variable is set to its documented default', () => {
+    const unset = loadConfig({});
+    for (const s of SETTINGS.filter((x) => !x.default.startsWith('('))) {
+      assert.deepEqual(loadConfig({ [s.name]: s.default }), unset, `${s.name}=${s.default} differs from leaving it unset`);
+    }
   });
 });
