@@ -7,29 +7,11 @@
 //
 // The last line printed is one JSON object (median and p99 of the run that includes fromJSON).
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { compileModules, fromJSON, toJSON, type Value } from '../src/rego';
 
-const policySource = `package main
-
-deny[msg] {
-  input.kind == "Deployment"
-  not input.spec.template.spec.securityContext.runAsNonRoot
-  msg = "Containers must not run as root"
-}
-
-deny[msg] {
-  input.kind == "Deployment"
-  container := input.spec.template.spec.containers[_]
-  container.securityContext.privileged == true
-  msg = sprintf("Container %s is privileged", [container.name])
-}
-
-deny[msg] {
-  input.kind == "Deployment"
-  not input.spec.template.metadata.labels["app.kubernetes.io/name"]
-  msg = "Deployment must have standard labels"
-}
-`;
+const policySource = readFileSync(join(__dirname, '..', 'test', 'fixtures', 'seed', 'deployment.rego'), 'utf8');
 
 const manifest = {
   apiVersion: 'apps/v1',

@@ -1,24 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { compileModules, fromJSON, toJSON, RegoError } from '../../src/rego';
 
-const deployment = `package main
-deny[msg] {
-  input.kind == "Deployment"
-  not input.spec.template.spec.securityContext.runAsNonRoot
-  msg = "Containers must not run as root"
-}
-deny[msg] {
-  input.kind == "Deployment"
-  container := input.spec.template.spec.containers[_]
-  container.securityContext.privileged == true
-  msg = sprintf("Container %s is privileged", [container.name])
-}
-deny[msg] {
-  input.kind == "Deployment"
-  not input.spec.template.metadata.labels["app.kubernetes.io/name"]
-  msg = "Deployment must have standard labels"
-}`;
+// The seed guide's policy/deployment.rego, shared with bench/eval.ts.
+const deployment = readFileSync(join(__dirname, '..', 'fixtures', 'seed', 'deployment.rego'), 'utf8');
 
 function manifest(opts: { root: boolean; privileged: boolean; labelled: boolean }) {
   return fromJSON({
