@@ -1,25 +1,13 @@
 // Direct calls into the built-in table for the collection and number families' unit tests.
 import assert from 'node:assert/strict';
 import '../../../src/rego/builtins';
-import { lookupBuiltin, type BuiltinContext } from '../../../src/rego/builtins/registry';
+import type { BuiltinContext } from '../../../src/rego/builtins/registry';
+import { builtinContext, callBuiltin } from './builtin-call';
 import { RSet, type Value, fromJSON, toJSON } from '../../../src/rego/eval/values';
 
-export function context(): BuiltinContext {
-  return {
-    nowNs: 0n,
-    strict: true,
-    cache: new Map(),
-    env: {},
-    print: () => undefined,
-    checkBudget: () => undefined,
-  };
-}
+export const context = (): BuiltinContext => builtinContext();
 
-export function call(name: string, ...args: Value[]): Value | undefined {
-  const decl = lookupBuiltin(name);
-  assert.ok(decl, `built-in ${name} is registered`);
-  return decl.impl(args, context()) as Value | undefined;
-}
+export const call = (name: string, ...args: Value[]): Value | undefined => callBuiltin(name, args);
 
 /** JSON-shaped arguments in, JSON-shaped result out (sets become sorted arrays). */
 export function callJSON(name: string, ...args: unknown[]): unknown {

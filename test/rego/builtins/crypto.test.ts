@@ -4,23 +4,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import '../../../src/rego/builtins/crypto';
-import { BuiltinError, type BuiltinContext, lookupBuiltin } from '../../../src/rego/builtins/registry';
+import { type BuiltinContext, lookupBuiltin } from '../../../src/rego/builtins/registry';
+import { errorOf } from './builtin-call';
 import { type Value, fromJSON, toJSON } from '../../../src/rego/eval/values';
 
 const ctx = { nowNs: BigInt(Date.now()) * 1_000_000n } as BuiltinContext;
 const call = (name: string, ...args: unknown[]): any => toJSON(lookupBuiltin(name)!.impl(args.map(fromJSON) as Value[], ctx) as Value);
 const fixture = (name: string): string => readFileSync(join(__dirname, 'fixtures', 'x509', name), 'utf8');
 const [root, inter, leaf, leafKey, csr] = ['root.pem', 'inter.pem', 'leaf.pem', 'leaf.key', 'leaf.csr'].map(fixture);
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof BuiltinError, `expected a BuiltinError, got ${String(e)}`);
-    return e.message;
-  }
-  assert.fail('expected an error');
-}
 
 test('hashes and HMACs are hex digests of the UTF-8 text', () => {
   assert.equal(call('crypto.sha1', 'lorem ipsum'), 'bfb7759a67daeb65410490b4d98bb9da7d1ea2ce');

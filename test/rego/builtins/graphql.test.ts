@@ -1,22 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { printQuery, printSchema } from '../../../src/rego/builtins/graphql';
-import { BuiltinError, type BuiltinContext, lookupBuiltin } from '../../../src/rego/builtins/registry';
+import { type BuiltinContext, lookupBuiltin } from '../../../src/rego/builtins/registry';
+import { errorOf } from './builtin-call';
 import { type Value, fromJSON, toJSON } from '../../../src/rego/eval/values';
 
 const ctx = {} as BuiltinContext;
 const call = (name: string, ...args: Value[]): Value => lookupBuiltin(name)!.impl(args, ctx) as Value;
 const json = (v: Value): unknown => toJSON(v);
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof BuiltinError, `expected a BuiltinError, got ${String(e)}`);
-    return e.message;
-  }
-  assert.fail('expected an error');
-}
 
 const schema = `
   type Employee { id: String! salary: Int! }

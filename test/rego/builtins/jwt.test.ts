@@ -2,22 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import '../../../src/rego/builtins/jwt';
-import { BuiltinError, type BuiltinContext, lookupBuiltin } from '../../../src/rego/builtins/registry';
+import { type BuiltinContext, lookupBuiltin } from '../../../src/rego/builtins/registry';
+import { errorOf } from './builtin-call';
 import { type Value, fromJSON, toJSON } from '../../../src/rego/eval/values';
 
 const NOW_S = 1_700_000_000;
 const ctx = { nowNs: BigInt(NOW_S) * 1_000_000_000n } as BuiltinContext;
 const call = (name: string, ...args: unknown[]): unknown => toJSON(lookupBuiltin(name)!.impl(args.map(fromJSON) as Value[], ctx) as Value);
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof BuiltinError, `expected a BuiltinError, got ${String(e)}`);
-    return e.message;
-  }
-  assert.fail('expected an error');
-}
 
 const b64url = (s: string): string => Buffer.from(s).toString('base64url');
 const hsKey = { kty: 'oct', k: b64url('secret') };

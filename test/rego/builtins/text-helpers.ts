@@ -2,26 +2,13 @@
 // encoding families' unit tests.
 import assert from 'node:assert/strict';
 import '../../../src/rego/builtins';
-import { lookupBuiltin } from '../../../src/rego/builtins/registry';
 import type { BuiltinContext } from '../../../src/rego/builtins/registry';
+import { builtinContext, callBuiltin } from './builtin-call';
 import { type Value, fromJSON, toJSON } from '../../../src/rego/eval/values';
 
-export function newContext(): BuiltinContext {
-  return {
-    nowNs: 1700000000000000000n,
-    strict: true,
-    cache: new Map(),
-    env: {},
-    print: () => undefined,
-    checkBudget: () => undefined,
-  };
-}
+export const newContext = (): BuiltinContext => builtinContext(1700000000000000000n);
 
-export function call(name: string, ...args: Value[]): Value | undefined {
-  const decl = lookupBuiltin(name);
-  assert.ok(decl, `built-in ${name} is registered`);
-  return decl.impl(args, newContext()) as Value | undefined;
-}
+export const call = (name: string, ...args: Value[]): Value | undefined => callBuiltin(name, args, newContext());
 
 /** Calls with JSON-shaped arguments and returns JSON-shaped output. */
 export function callJSON(name: string, ...args: unknown[]): unknown {

@@ -1,23 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../../src/rego/builtins/time';
-import { BuiltinError, type BuiltinContext, lookupBuiltin } from '../../../src/rego/builtins/registry';
+import { type BuiltinContext, lookupBuiltin } from '../../../src/rego/builtins/registry';
+import { errorOf } from './builtin-call';
 import type { Value } from '../../../src/rego/eval/values';
 
 const NOW = 1_700_000_000_123_456_789n;
 const ctx = { nowNs: NOW } as BuiltinContext;
 const call = (name: string, ...args: Value[]): Value => lookupBuiltin(name)!.impl(args, ctx) as Value;
 const S = 1_000_000_000n;
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof BuiltinError, `expected a BuiltinError, got ${String(e)}`);
-    return e.message;
-  }
-  assert.fail('expected an error');
-}
 
 test('now_ns returns the evaluation time', () => {
   assert.equal(call('time.now_ns'), NOW);
