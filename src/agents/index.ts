@@ -2,11 +2,12 @@
 // serves, the long-poll waiters, tenants' upload keys, and the recording of agents' decision logs.
 
 import type { BundleLimits } from '../bundle';
+import type { Config } from '../config';
 import type { DecisionRecorder } from '../engine/decisions';
 import type { DecisionRecord, Store } from '../store/types';
 import { ChangeHub } from './change-hub';
 import { SignedBundles } from './signed-bundles';
-import { ArbiterKeys, type ArbiterAlgorithm } from './signing-keys';
+import { ArbiterKeys } from './signing-keys';
 import { TenantKeys } from './tenant-keys';
 
 export { ChangeHub, type WaitOutcome } from './change-hub';
@@ -16,17 +17,11 @@ export { chunkToRecords, LogChunkError } from './logs';
 export { fleetView, statusToKeep, StatusError, type FleetView } from './fleet';
 export { discoveryConfig, discoveryFiles, DISCOVERY_DECISION } from './discovery';
 
-export interface AgentOptions {
+/** The agents' settings of the configuration, with where keys live and the bundle limits. */
+export type AgentOptions = Config['agents'] & {
   dataDir: string;
-  signingAlgorithm: ArbiterAlgorithm;
-  signingKeyFile?: string;
-  signingScope: string;
-  staleAfterSeconds: number;
-  longPollMaxSeconds: number;
-  longPollSeconds: number;
-  maxLogBytes: number;
   bundleLimits?: BundleLimits;
-}
+};
 
 /** A recorder that may commit a group in one transaction (AuditRecorder does). */
 export type GroupRecorder = DecisionRecorder & { recordAll?(records: DecisionRecord[]): Promise<void> };
