@@ -849,16 +849,9 @@ export class Parser {
     const first = this.parseTermExpr();
     this.noOr = 0;
     if (this.acceptPunct('|')) {
-      const body = this.parseBody(']');
-      this.expectPunct(']');
-      this.noOr = save;
-      return { type: 'arraycomp', term: first, body, loc };
+      return { type: 'arraycomp', term: first, body: this.parseComprehensionBody(']', save), loc };
     }
-    const items = [first];
-    while (this.acceptPunct(',')) {
-      if (this.isPunct(']')) break;
-      items.push(this.parseTermExpr());
-    }
+    const items = this.parseRestItems(first, ']');
     this.noOr = save;
     this.expectPunct(']');
     return { type: 'array', items, loc };
@@ -875,10 +868,7 @@ export class Parser {
       const value = this.parseTermExpr();
       this.noOr = 0;
       if (this.acceptPunct('|')) {
-        const body = this.parseBody('}');
-        this.expectPunct('}');
-        this.noOr = save;
-        return { type: 'objectcomp', key: first, value, body, loc };
+        return { type: 'objectcomp', key: first, value, body: this.parseComprehensionBody('}', save), loc };
       }
       const items: [Term, Term][] = [[first, value]];
       while (this.acceptPunct(',')) {
@@ -893,19 +883,30 @@ export class Parser {
     }
     this.noOr = 0;
     if (this.acceptPunct('|')) {
-      const body = this.parseBody('}');
-      this.expectPunct('}');
-      this.noOr = save;
-      return { type: 'setcomp', term: first, body, loc };
+      return { type: 'setcomp', term: first, body: this.parseComprehensionBody('}', save), loc };
     }
-    const items = [first];
-    while (this.acceptPunct(',')) {
-      if (this.isPunct('}')) break;
-      items.push(this.parseTermExpr());
-    }
+    const items = this.parseRestItems(first, '}');
     this.noOr = save;
     this.expectPunct('}');
     return { type: 'set', items, loc };
+  }
+
+  /** The items of an array or set after its first one, up to (not past) `close`; a trailing comma is allowed. */
+  private parseRestItems(first: Term, close: string): Term[] {
+    const items = [first];
+    while (this.acceptPunct(',')) {
+      if (this.isPunct(close)) break;
+      items.push(this.parseTermExpr());
+    }
+    return items;
+  }
+
+  /** The body of a comprehension after its `|`, with the closing bracket; restores the `|` mode. */
+  private parseComprehensionBody(close: string, savedNoOr: number): Literal[] {
+    const body = this.parseBody(close);
+    this.expectPunct(close);
+    this.noOr = savedNoOr;
+    return body;
   }
 
   private parseTemplate(t: Token): Term {
