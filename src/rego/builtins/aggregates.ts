@@ -24,6 +24,14 @@ function numbers(v: Value, pos: number): (number | bigint)[] {
   return items as (number | bigint)[];
 }
 
+/** The item that wins every replacement test against the best so far (max and min); undefined when empty. */
+function extreme(items: Value[], replaces: (candidate: Value, best: Value) => boolean): Value | undefined {
+  if (items.length === 0) return undefined;
+  let best = items[0];
+  for (const v of items) if (replaces(v, best)) best = v;
+  return best;
+}
+
 function countRunes(s: string): number {
   let n = 0;
   for (let i = 0; i < s.length; i++) {
@@ -66,25 +74,13 @@ register(
     name: 'max',
     args: ['array<any>|set<any>'],
     result: 'any',
-    impl: ([x]) => {
-      const items = collection(x, 1);
-      if (items.length === 0) return undefined;
-      let best = items[0];
-      for (const v of items) if (compare(best, v) <= 0) best = v;
-      return best;
-    },
+    impl: ([x]) => extreme(collection(x, 1), (v, best) => compare(best, v) <= 0),
   },
   {
     name: 'min',
     args: ['array<any>|set<any>'],
     result: 'any',
-    impl: ([x]) => {
-      const items = collection(x, 1);
-      if (items.length === 0) return undefined;
-      let best = items[0];
-      for (const v of items) if (compare(v, best) < 0) best = v;
-      return best;
-    },
+    impl: ([x]) => extreme(collection(x, 1), (v, best) => compare(v, best) < 0),
   },
   {
     name: 'sort',

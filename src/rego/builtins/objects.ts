@@ -13,6 +13,15 @@ function keysOperand(v: Value, pos: number): RSet {
   operandError(pos, 'one of {object, set, array}', v);
 }
 
+/** object.filter (keep the named keys) and object.remove (drop them). */
+function selectKeys(o: Value, k: Value, keep: boolean): RObject {
+  const obj = asObject(o, 1);
+  const keys = keysOperand(k, 2);
+  const out = new RObject();
+  for (const [key, v] of obj.entries()) if (keys.has(key) === keep) out.set(key, v);
+  return out;
+}
+
 /** Follows a path of keys (objects), indices (arrays) and members (sets) as OPA's Value.Find. */
 function find(v: Value, path: Value[]): Value | undefined {
   let cur: Value | undefined = v;
@@ -89,25 +98,13 @@ register(
     name: 'object.remove',
     args: ['object<any, any>', 'array<any>|object<any, any>|set<any>'],
     result: 'any',
-    impl: ([o, k]) => {
-      const obj = asObject(o, 1);
-      const keys = keysOperand(k, 2);
-      const out = new RObject();
-      for (const [key, v] of obj.entries()) if (!keys.has(key)) out.set(key, v);
-      return out;
-    },
+    impl: ([o, k]) => selectKeys(o, k, false),
   },
   {
     name: 'object.filter',
     args: ['object<any, any>', 'array<any>|object<any, any>|set<any>'],
     result: 'any',
-    impl: ([o, k]) => {
-      const obj = asObject(o, 1);
-      const keys = keysOperand(k, 2);
-      const out = new RObject();
-      for (const [key, v] of obj.entries()) if (keys.has(key)) out.set(key, v);
-      return out;
-    },
+    impl: ([o, k]) => selectKeys(o, k, true),
   },
   {
     name: 'object.union',
