@@ -4,7 +4,7 @@
 // (natural batching), capped at maxBatch records. With a store that applies appends in call order
 // (SQLite), the next commit starts while the previous one waits for its fsync, so the CPU work of
 // one batch overlaps the disk time of the other; otherwise one commit runs at a time.
-import { checkRecord, prepareDecision, type PreparedDecision } from '../store/decisions';
+import { checkRecord, prepareDecision, queueDecision, type PreparedDecision, type QueuedDecision } from '../store/decisions';
 import type { DecisionRecord, Store } from '../store/types';
 
 export interface AuditRecorderOptions {
@@ -36,8 +36,11 @@ export class AuditClosedError extends Error {
 }
 
 interface Pending {
-  /** Encoded on arrival when the store takes prepared records, so commits only hash and insert. */
-  records: DecisionRecord[] | PreparedDecision[];
+  /**
+   * Encoded on arrival when the store takes prepared records, so commits only hash and insert; as
+   * plain JSON text when the store prepares them itself off the main thread (appendQueued).
+   */
+  records: DecisionRecord[] | PreparedDecision[] | QueuedDecision[];
   enqueuedAt: number;
   resolve: () => void;
   reject: (e: Error) => void;
@@ -67,7 +70,7 @@ export class AuditRecorder {
   private stats = { commits: 0, records: 0, failures: 0, lastCommitMs: 0 };
 
   constructor(
-    private readonly store: Pick<Store, 'appendDecisions' | 'orderedAppends' | 'appendPrepared'>,
+    private readonly store: Pick<Store, 'appendDecisions' | 'orderedAppends' | 'appendPrepared' | 'appendQueued'>,
     private readonly opts: AuditRecorderOptions = {},
   ) {
     this.maxBatch = opts.maxBatch ?? 4096;
@@ -86,10 +89,11 @@ export class AuditRecorder {
     if (records.length === 0) return Promise.resolve();
     if (this.queued + records.length > this.maxQueue)
       return Promise.reject(new AuditOverloadError(`audit queue is full (${this.queued} records waiting)`));
-    let accepted: DecisionRecord[] | PreparedDecision[];
+    let accepted: DecisionRecord[] | PreparedDecision[] | QueuedDecision[];
     try {
       for (const r of records) checkRecord(r);
-      accepted = this.store.appendPrepared ? records.map(prepareDecision) : records;
+      if (this.store.appendQueued) accepted = records.map(queueDecision);
+      else accepted = this.store.appendPrepared ? records.map(prepareDecision) : records;
     } catch (e) {
       return Promise.reject(e);
     }
@@ -152,7 +156,7 @@ export class AuditRecorder {
   private commitNext(): void {
     if (this.commits.length >= this.maxInFlight || this.queue.length === 0) return;
     const batch: Pending[] = [];
-    const records: (DecisionRecord | PreparedDecision)[] = [];
+    const records: (DecisionRecord | QueuedDecision)[] = [];
     while (this.queue.length > 0 && (batch.length === 0 || records.length + this.queue[0].records.length <= this.maxBatch)) {
       const p = this.queue.shift()!;
       batch.push(p);
@@ -167,9 +171,11 @@ export class AuditRecorder {
       commit.outcome = { durationMs: Number(process.hrtime.bigint() - started) / 1e6, ...(error && { error }) };
       this.settleFinished();
     };
-    const appended = this.store.appendPrepared
-      ? this.store.appendPrepared(records as PreparedDecision[])
-      : this.store.appendDecisions(records as DecisionRecord[]);
+    const appended = this.store.appendQueued
+      ? this.store.appendQueued(records as QueuedDecision[])
+      : this.store.appendPrepared
+        ? this.store.appendPrepared(records as PreparedDecision[])
+        : this.store.appendDecisions(records as DecisionRecord[]);
     appended.then(
       () => finish(),
       (e: unknown) => finish(e instanceof Error ? e : new Error(String(e))),

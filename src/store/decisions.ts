@@ -133,6 +133,29 @@ export function prepareDecision(r: DecisionRecord): PreparedDecision {
   };
 }
 
+/**
+ * A record on its way to a store that prepares records itself (SQLite: on its writer thread): its
+ * plain JSON text, which costs the caller a native JSON.stringify instead of the canonical
+ * encoding. Only when the text reads back as the same record: a bigint (which JSON.stringify
+ * refuses) or a `null` in the text (a non-finite number would print as one, and canonicalJSON
+ * rejects those) keeps the record prepared here.
+ */
+export type QueuedDecision = PreparedDecision | string;
+
+export function queueDecision(r: DecisionRecord): QueuedDecision {
+  let text: string;
+  try {
+    text = JSON.stringify(r);
+  } catch {
+    return prepareDecision(r);
+  }
+  return text.includes('null') ? prepareDecision(r) : text;
+}
+
+export function preparedFromQueue(q: QueuedDecision): PreparedDecision {
+  return typeof q === 'string' ? prepareDecision(JSON.parse(q) as DecisionRecord) : q;
+}
+
 export function chainRow(p: PreparedDecision, seq: number, prevHash: string): DecisionRow {
   return { ...p, seq, prev_hash: prevHash, hash: chainHash(prevHash, seq, p.record) };
 }

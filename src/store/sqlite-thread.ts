@@ -12,11 +12,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { SQLITE_PRAGMAS, SqliteAuditLog, checkpoint, type DecisionFilter } from './sqlite-audit';
 import { WalSync } from './sqlite-sync';
-import type { PreparedDecision } from './decisions';
+import { preparedFromQueue, type QueuedDecision } from './decisions';
 import type { AgentStatus } from './types';
 
 export type ThreadRequest =
-  | { id: number; op: 'append'; records: PreparedDecision[] }
+  | { id: number; op: 'append'; records: QueuedDecision[] }
   | { id: number; op: 'prune'; tenant: string; cutoff: number; batch: number }
   | { id: number; op: 'tenants' }
   | { id: number; op: 'agentStatus'; status: AgentStatus }
@@ -56,7 +56,7 @@ port.on('message', (req: ThreadRequest) => {
   try {
     switch (req.op) {
       case 'append':
-        afterSync(req.id, log.append(req.records));
+        afterSync(req.id, log.append(req.records.map(preparedFromQueue)));
         return;
       case 'prune':
         afterSync(req.id, log.pruneBatch(req.tenant, req.cutoff, req.batch));

@@ -30,8 +30,10 @@ import {
   encodeCursor,
   normalizePath,
   prepareDecision,
+  preparedFromQueue,
   timestampMicros,
   type PreparedDecision,
+  type QueuedDecision,
 } from './decisions';
 import {
   ConflictError,
@@ -179,9 +181,9 @@ class SqliteStore implements Store {
   }
 
   /** Starts a background checkpoint once enough was appended since the last one. */
-  private appended(records: PreparedDecision[]): void {
+  private appended(records: QueuedDecision[]): void {
     if (!this.backgroundCheckpoints) return;
-    for (const r of records) this.uncheckpointedBytes += r.record.length;
+    for (const r of records) this.uncheckpointedBytes += typeof r === 'string' ? r.length : r.record.length;
     if (this.uncheckpointedBytes < CHECKPOINT_EVERY_BYTES || this.checkpointRunning) return;
     this.uncheckpointedBytes = 0;
     this.checkpointRunning = true;
@@ -389,12 +391,7 @@ class SqliteStore implements Store {
   // each record's object tree, and the canonical text is needed anyway.
   async appendPrepared(records: PreparedDecision[]): Promise<{ inserted: number; duplicates: number }> {
     if (records.length === 0) return { inserted: 0, duplicates: 0 };
-    const writer = this.liveWriter();
-    if (writer) {
-      const counts = await writer.call<{ inserted: number; duplicates: number }>({ op: 'append', records });
-      this.appended(records);
-      return counts;
-    }
+    if (this.liveWriter()) return this.appendQueued(records);
     if (!this.walSync) return this.auditLog.append(records);
     // Inline: the transaction without the fsync, so the event loop is not blocked by the disk;
     // the connection is back to FULL for every other write.
@@ -406,6 +403,17 @@ class SqliteStore implements Store {
       this.db.pragma('synchronous = FULL');
     }
     await this.walSync.sync();
+    this.appended(records);
+    return counts;
+  }
+
+  // With a writer thread, records queued as JSON text are parsed and encoded there, off the
+  // event loop that answers requests.
+  async appendQueued(records: QueuedDecision[]): Promise<{ inserted: number; duplicates: number }> {
+    if (records.length === 0) return { inserted: 0, duplicates: 0 };
+    const writer = this.liveWriter();
+    if (!writer) return this.appendPrepared(records.map(preparedFromQueue));
+    const counts = await writer.call<{ inserted: number; duplicates: number }>({ op: 'append', records });
     this.appended(records);
     return counts;
   }

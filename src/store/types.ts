@@ -4,7 +4,7 @@
 //
 // All methods are async so both backends fit. Every write that must be atomic is one method
 // (one transaction) here, so callers never hold a transaction open across awaits.
-import type { PreparedDecision } from './decisions';
+import type { PreparedDecision, QueuedDecision } from './decisions';
 
 export interface Tenant {
   id: string;
@@ -171,6 +171,11 @@ export interface Store {
    * validates them: lets a caller encode each record when it arrives instead of all at commit time.
    */
   appendPrepared?(records: PreparedDecision[]): Promise<{ inserted: number; duplicates: number }>;
+  /**
+   * appendPrepared where records may also be queueDecision's JSON text, which the store prepares
+   * where it does not cost the caller (SQLite: on its writer thread).
+   */
+  appendQueued?(records: QueuedDecision[]): Promise<{ inserted: number; duplicates: number }>;
   getDecision(tenant: string, id: string): Promise<DecisionRecord | undefined>;
   queryDecisions(q: DecisionQuery): Promise<{ records: DecisionRecord[]; next_cursor?: string }>;
   /** Walks a tenant's chain in order, for verification and NDJSON export. */
