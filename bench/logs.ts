@@ -4,7 +4,10 @@
 // does. Reports events/s durable in the audit log, then stops the server and checks the chain
 // holds every event exactly once.
 //
-//   npx tsx bench/logs.ts [--events 100000] [--chunk 250] [--agents 8] [--workers 1]
+//   npx tsx bench/logs.ts [--events 100000] [--chunk 250] [--agents 8] [--workers 1] [--dist DIR]
+//
+// The server runs from source through tsx, or with `--dist DIR` from a build (`npm run build`,
+// then a copy of dist/ per commit to compare).
 
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -28,6 +31,7 @@ const total = Number(arg('events', '100000'));
 const chunkSize = Number(arg('chunk', '250'));
 const agents = Number(arg('agents', '8'));
 const workers = arg('workers', '1');
+const distDir = arg('dist', '');
 
 function post(port: number, path: string, token: string, body: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -72,7 +76,8 @@ async function main(): Promise<void> {
 
   const dir = mkdtempSync(join(tmpdir(), 'arbiter-logs-'));
   const port = 21000 + Math.floor(Math.random() * 20000);
-  const server = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts')], {
+  const entry = distDir ? [join(distDir, 'src', 'main.js')] : ['--import', 'tsx', join(ROOT, 'src', 'main.ts')];
+  const server = spawn(process.execPath, entry, {
     cwd: ROOT,
     env: { ...process.env, ARBITER_DATA_DIR: dir, ARBITER_PORT: String(port), ARBITER_WORKERS: workers, ARBITER_LOG_LEVEL: 'warn', ARBITER_BUNDLES_DIR: join(ROOT, 'bundles') },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -102,7 +107,7 @@ async function main(): Promise<void> {
     const chain = await verifyChain(store, 'demo');
     await store.close();
     const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-    console.log(`workers=${workers} agents=${agents} events=${total} chunk=${chunkSize} events (${(avgCompressed / 1024).toFixed(1)} KiB gzip) load(1/5/15m)=${load}`);
+    console.log(`${distDir ? `dist=${distDir} ` : ''}workers=${workers} agents=${agents} events=${total} chunk=${chunkSize} events (${(avgCompressed / 1024).toFixed(1)} KiB gzip) load(1/5/15m)=${load}`);
     console.log(`ingested ${(total / seconds).toFixed(0)} events/s (${seconds.toFixed(2)} s), failed chunks ${failures}; server CPU ${cpuUs.toFixed(0)} µs per event (all processes and threads)`);
     console.log(`audit: ${chain.records} records, chain valid=${chain.valid}`);
     if (!chain.valid || chain.records !== total || failures > 0) {
