@@ -549,16 +549,20 @@ function shortestDigits(abs: number): { d: string; dp: number; decimals: number 
   return { d, dp, decimals: Math.max(d.length - dp, 0) };
 }
 
-/** The exact decimal expansion of a finite positive double: value = 0.d × 10^dp. */
-function exactDigits(abs: number): { d: string; dp: number } {
+/** A finite non-negative double as an integer mantissa and a power of two: value = mant × 2^exp. */
+function binaryParts(abs: number): { mant: bigint; exp: number } {
   const view = new DataView(new ArrayBuffer(8));
   view.setFloat64(0, abs);
   const bits = view.getBigUint64(0);
-  let exp = Number((bits >> 52n) & 0x7ffn);
-  let mant = bits & ((1n << 52n) - 1n);
-  if (exp === 0) exp = 1;
-  else mant |= 1n << 52n;
-  exp -= 1075;
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  const fraction = bits & ((1n << 52n) - 1n);
+  // Subnormals have no implicit leading bit and the exponent of the smallest normal.
+  return biased === 0 ? { mant: fraction, exp: 1 - 1075 } : { mant: fraction | (1n << 52n), exp: biased - 1075 };
+}
+
+/** The exact decimal expansion of a finite positive double: value = 0.d × 10^dp. */
+function exactDigits(abs: number): { d: string; dp: number } {
+  const { mant, exp } = binaryParts(abs);
   let digits: string;
   let dp: number;
   if (exp >= 0) {
@@ -634,14 +638,7 @@ function fixed(abs: number, decimals: number): string {
 function hexFloat(abs: number, verb: string, prec: number): string {
   if (verb === 'b') {
     if (abs === 0) return '0p-1074';
-    const view = new DataView(new ArrayBuffer(8));
-    view.setFloat64(0, abs);
-    const bits = view.getBigUint64(0);
-    let exp = Number((bits >> 52n) & 0x7ffn);
-    let mant = bits & ((1n << 52n) - 1n);
-    if (exp === 0) exp = 1;
-    else mant |= 1n << 52n;
-    exp -= 1075;
+    const { mant, exp } = binaryParts(abs);
     return `${mant}p${exp >= 0 ? '+' : ''}${exp}`;
   }
   let exp = 0;
