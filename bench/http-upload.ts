@@ -15,11 +15,7 @@ import { createApp, createListener } from '../src/http/app';
 import { mintToken } from '../src/http/auth';
 import { buildServices } from '../src/main';
 import { openSqliteStore } from '../src/store/sqlite';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
+import { arg } from './common';
 
 const uploads = Number(arg('uploads', '1000'));
 const megabytes = Number(arg('megabytes', '5'));

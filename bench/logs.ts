@@ -19,13 +19,9 @@ import { gzipSync } from 'node:zlib';
 import { verifyChain } from '../src/audit/chain';
 import { openSqliteStore } from '../src/store/sqlite';
 import { treeCpuSeconds } from './proc';
+import { arg, waitReady } from './common';
 
 const ROOT = join(__dirname, '..');
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
 
 const total = Number(arg('events', '100000'));
 const chunkSize = Number(arg('chunk', '250'));
@@ -45,20 +41,6 @@ function post(port: number, path: string, token: string, body: Buffer): Promise<
     req.on('error', reject);
     req.end(body);
   });
-}
-
-async function waitReady(port: number): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const ok = await new Promise<boolean>((resolve) =>
-      http.get({ host: '127.0.0.1', port, path: '/health/ready' }, (res) => {
-        res.resume();
-        resolve(res.statusCode === 200);
-      }).on('error', () => resolve(false)),
-    );
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('server not ready after 60 s');
 }
 
 async function main(): Promise<void> {

@@ -14,13 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBundleFromDir, writeBundle } from '../src/bundle';
 import { treeCpuSeconds, treeRssKb } from './proc';
+import { arg, waitReady } from './common';
 
 const ROOT = join(__dirname, '..');
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
 
 const polls = Number(arg('polls', '2000'));
 const workers = arg('workers', '2');
@@ -38,15 +34,6 @@ function request(port: number, method: string, path: string, headers: Record<str
     req.on('error', reject);
     req.end(body);
   });
-}
-
-async function waitReady(port: number): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const ok = await request(port, 'GET', '/health/ready', {}).then((r) => r.status === 200, () => false);
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('server not ready after 60 s');
 }
 
 /** wrk against the decision API; also the server's CPU time per decision, less distorted by a busy machine. */

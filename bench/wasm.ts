@@ -13,11 +13,7 @@
 import { loadWasmModule, type WasmPolicy } from '../src/engine/wasm';
 import { compileModules, fromJSON } from '../src/rego';
 import { buildFixtureWasm, FIXTURE_DATA, FIXTURE_REGO } from '../test/fixtures/wasm/fixture';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
+import { arg } from './common';
 
 const iterations = Number(arg('iterations', '20000'));
 const concurrency = Number(arg('concurrency', '32'));

@@ -1,0 +1,26 @@
+// What the benchmarks share: `--name value` arguments, and waiting for a started server to be ready.
+
+import http from 'node:http';
+
+/** The value after `--name` on the command line, or the fallback. */
+export function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+/** Resolves once GET /health/ready on 127.0.0.1:port answers 200; gives up after 60 s. */
+export async function waitReady(port: number): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const ok = await new Promise<boolean>((resolve) =>
+      http
+        .get({ host: '127.0.0.1', port, path: '/health/ready' }, (res) => {
+          res.resume();
+          resolve(res.statusCode === 200);
+        })
+        .on('error', () => resolve(false)),
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('server not ready after 60 s');
+}
