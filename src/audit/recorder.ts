@@ -92,7 +92,9 @@ export class AuditRecorder {
     let accepted: DecisionRecord[] | PreparedDecision[] | QueuedDecision[];
     try {
       for (const r of records) checkRecord(r);
-      if (this.store.appendQueued) accepted = records.map(queueDecision);
+      // A lone decision (the decision API, bound by the event loop) is left for the store to encode
+      // on its writer; a chunk of agent events is encoded here, as that path is bound by the writer.
+      if (this.store.appendQueued && records.length === 1) accepted = records.map(queueDecision);
       else accepted = this.store.appendPrepared ? records.map(prepareDecision) : records;
     } catch (e) {
       return Promise.reject(e);
