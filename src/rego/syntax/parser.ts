@@ -108,7 +108,7 @@ export class Parser {
       this.fail(start.kind === 'eof' ? 'empty module' : `unexpected ${this.describe(start)}: expected package`);
     }
     this.pos++;
-    const pkg = this.parsePackagePath();
+    const pkg = this.parseDottedPath('package');
     const mod: Module = {
       file: this.file,
       regoVersion: this.v1 ? 1 : 0,
@@ -139,33 +139,10 @@ export class Parser {
     return mod;
   }
 
-  private parsePackagePath(): string[] {
-    const parts: string[] = [];
-    const first = this.expectIdent();
-    if (first.text === 'data' || first.text === 'input') {
-      // `package data.x` is not allowed, but plain names starting with them are.
-    }
-    parts.push(first.text);
-    while (true) {
-      if (this.isPunct('.') && !this.tok.ws) {
-        this.pos++;
-        parts.push(this.expectIdent().text);
-      } else if (this.isPunct('[') && !this.tok.ws) {
-        this.pos++;
-        const t = this.tok;
-        if (t.kind !== 'string') this.fail('unexpected non-string term in package path');
-        this.pos++;
-        parts.push(t.text);
-        this.expectPunct(']');
-      } else break;
-    }
-    return parts;
-  }
-
   private parseImport(): Import {
     const start = this.tok;
     this.pos++;
-    const path = this.parseImportPath();
+    const path = this.parseDottedPath('import');
     let alias: string | null = null;
     if (this.tok.kind === 'ident' && this.tok.text === 'as') {
       this.pos++;
@@ -201,7 +178,8 @@ export class Parser {
     return { path: term, alias, loc };
   }
 
-  private parseImportPath(): string[] {
+  /** A package or import path: names joined by `.`, or string keys in brackets, with no spaces between. */
+  private parseDottedPath(what: 'package' | 'import'): string[] {
     const parts = [this.expectIdent().text];
     while (true) {
       if (this.isPunct('.') && !this.tok.ws) {
@@ -210,7 +188,7 @@ export class Parser {
       } else if (this.isPunct('[') && !this.tok.ws) {
         this.pos++;
         const t = this.tok;
-        if (t.kind !== 'string') this.fail('unexpected non-string term in import path');
+        if (t.kind !== 'string') this.fail(`unexpected non-string term in ${what} path`);
         this.pos++;
         parts.push(t.text);
         this.expectPunct(']');
