@@ -13,11 +13,7 @@ import { openSqliteStore } from '../src/store/sqlite';
 import { openPostgresStore } from '../src/store/postgres';
 import { newDecisionId } from '../src/store/decisions';
 import type { DecisionRecord, Store } from '../src/store/types';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
+import { arg } from './common';
 
 const seconds = Number(arg('seconds', '5'));
 const clientCounts = arg('clients', '32,256').split(',').map(Number);

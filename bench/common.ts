@@ -8,9 +8,9 @@ export function arg(name: string, fallback: string): string {
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
 
-/** Resolves once GET /health/ready on 127.0.0.1:port answers 200; gives up after 60 s. */
-export async function waitReady(port: number): Promise<void> {
-  for (let i = 0; i < 300; i++) {
+/** Resolves once GET /health/ready on 127.0.0.1:port answers 200; gives up after `timeoutS`. */
+export async function waitReady(port: number, timeoutS = 60): Promise<void> {
+  for (let i = 0; i < timeoutS * 5; i++) {
     const ok = await new Promise<boolean>((resolve) =>
       http
         .get({ host: '127.0.0.1', port, path: '/health/ready' }, (res) => {
@@ -22,5 +22,5 @@ export async function waitReady(port: number): Promise<void> {
     if (ok) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error('server not ready after 60 s');
+  throw new Error(`server not ready after ${timeoutS} s`);
 }

@@ -10,7 +10,6 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -18,6 +17,7 @@ import { verifyChain } from '../src/audit/chain';
 import { openPostgresStore } from '../src/store/postgres';
 import { openSqliteStore } from '../src/store/sqlite';
 import type { Store } from '../src/store/types';
+import { waitReady } from './common';
 
 const ROOT = join(__dirname, '..');
 
@@ -57,20 +57,6 @@ function treeCpuSeconds(rootPid: number): number {
   return ticks / 100;
 }
 
-async function waitReady(port: number): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const ok = await new Promise<boolean>((resolve) =>
-      http.get({ host: '127.0.0.1', port, path: '/health/ready' }, (res) => {
-        res.resume();
-        resolve(res.statusCode === 200);
-      }).on('error', () => resolve(false)),
-    );
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('server not ready after 120 s');
-}
-
 function ms(v: string | undefined): number {
   const m = /^([\d.]+)(us|ms|s)$/.exec(v ?? '');
   if (!m) return NaN;
@@ -100,7 +86,7 @@ async function runOnce(kind: 'sqlite' | 'postgres'): Promise<Result> {
   }
   const server = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   try {
-    await waitReady(port);
+    await waitReady(port, 120);
     const token = readFileSync(join(dir, 'demo.token'), 'utf8').trim();
     const script = join(dir, 'post.lua');
     writeFileSync(

@@ -22,13 +22,9 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { verifyChain } from '../src/audit/chain';
 import { openSqliteStore } from '../src/store/sqlite';
+import { arg } from './common';
 
 const ROOT = join(__dirname, '..');
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
 
 const workerCounts = arg('workers', '1').split(',');
 const seconds = Number(arg('seconds', '10'));
