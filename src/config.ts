@@ -4,7 +4,8 @@
 
 import { availableParallelism } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { readOrCreateFile } from './files';
 import { join, resolve } from 'node:path';
 
 export interface Config {
@@ -189,12 +190,5 @@ function signingAlgorithm(raw: string | undefined): 'RS256' | 'ES256' {
 export function ensureJwtSecret(config: Config): string {
   if (config.jwt.secret) return config.jwt.secret;
   const file = join(config.dataDir, 'jwt.secret');
-  if (!existsSync(file)) {
-    try {
-      writeFileSync(file, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-  }
-  return readFileSync(file, 'utf8').trim();
+  return readOrCreateFile(file, () => randomBytes(32).toString('base64url') + '\n', 0o600).trim();
 }

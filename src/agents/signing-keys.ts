@@ -4,9 +4,10 @@
 // the same file signs with the same `kid`.
 
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SigningKey } from '../bundle';
+import { readOrCreateFile } from '../files';
 
 export type ArbiterAlgorithm = 'RS256' | 'ES256';
 
@@ -34,15 +35,7 @@ function generatePem(algorithm: ArbiterAlgorithm): string {
 
 /** Reads the key of `algorithm` from `dir`, generating it first when absent (safe across processes). */
 function ensureKeyFile(dir: string, algorithm: ArbiterAlgorithm): string {
-  const file = join(dir, keyFileName(algorithm));
-  if (!existsSync(file)) {
-    try {
-      writeFileSync(file, generatePem(algorithm), { mode: 0o600, flag: 'wx' });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-  }
-  return readFileSync(file, 'utf8');
+  return readOrCreateFile(join(dir, keyFileName(algorithm)), () => generatePem(algorithm), 0o600);
 }
 
 function describe(privatePem: string, algorithm: ArbiterAlgorithm, scope: string): { signing: SigningKey; published: PublishedKey } {

@@ -70,7 +70,7 @@ class Replica {
   async ready(): Promise<void> {
     const deadline = Date.now() + 120_000;
     while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) throw new Error(`replica ${this.name} exited with ${this.child.exitCode}: ${this.stderr}`);
+      if (this.child.exitCode !== null) throw new Error(`replica ${this.name} exited with ${this.child.exitCode}: ${this.stderr}${this.stdout}`);
       const ok = await request(this.port, 'GET', '/health/ready').then((r) => r.status === 200, () => false);
       if (ok) return;
       await new Promise((r) => setTimeout(r, 200));
