@@ -1,6 +1,8 @@
 // What the benchmarks share: `--name value` arguments, and waiting for a started server to be ready.
 
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { join } from 'node:path';
 
 /** The value after `--name` on the command line, or the fallback. */
 export function arg(name: string, fallback: string): string {
@@ -23,4 +25,25 @@ export async function waitReady(port: number, timeoutS = 60): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`server not ready after ${timeoutS} s`);
+}
+
+/**
+ * Writes the wrk script every decision benchmark uses: POST bench/http-input.json as JSON with the
+ * bearer token. Returns the script's path (in `dir`).
+ */
+export function writeWrkPostScript(dir: string, token: string): string {
+  const script = join(dir, 'post.lua');
+  const input = join(__dirname, 'http-input.json');
+  writeFileSync(
+    script,
+    [
+      'wrk.method = "POST"',
+      'wrk.headers["Content-Type"] = "application/json"',
+      `wrk.headers["Authorization"] = "Bearer ${token}"`,
+      `local f = io.open(${JSON.stringify(input)}, "r")`,
+      'wrk.body = f:read("*a")',
+      'f:close()',
+    ].join('\n'),
+  );
+  return script;
 }

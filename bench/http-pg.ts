@@ -9,7 +9,7 @@
 // Needs wrk (`apt-get install -y wrk`).
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -17,7 +17,7 @@ import { verifyChain } from '../src/audit/chain';
 import { openPostgresStore } from '../src/store/postgres';
 import { openSqliteStore } from '../src/store/sqlite';
 import type { Store } from '../src/store/types';
-import { waitReady } from './common';
+import { waitReady, writeWrkPostScript } from './common';
 
 const ROOT = join(__dirname, '..');
 
@@ -88,18 +88,7 @@ async function runOnce(kind: 'sqlite' | 'postgres'): Promise<Result> {
   try {
     await waitReady(port, 120);
     const token = readFileSync(join(dir, 'demo.token'), 'utf8').trim();
-    const script = join(dir, 'post.lua');
-    writeFileSync(
-      script,
-      [
-        'wrk.method = "POST"',
-        'wrk.headers["Content-Type"] = "application/json"',
-        `wrk.headers["Authorization"] = "Bearer ${token}"`,
-        `local f = io.open(${JSON.stringify(join(ROOT, 'bench', 'http-input.json'))}, "r")`,
-        'wrk.body = f:read("*a")',
-        'f:close()',
-      ].join('\n'),
-    );
+    const script = writeWrkPostScript(dir, token);
     const url = `http://127.0.0.1:${port}/v1/data/main/deny`;
     spawnSync('wrk', ['-t1', `-c${connections}`, '-d2s', '-s', script, url]);
     const cpuBefore = treeCpuSeconds(server.pid!);

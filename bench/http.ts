@@ -16,13 +16,13 @@
 // Needs wrk (`apt-get install -y wrk`).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { verifyChain } from '../src/audit/chain';
 import { openSqliteStore } from '../src/store/sqlite';
-import { arg } from './common';
+import { arg, writeWrkPostScript } from './common';
 
 const ROOT = join(__dirname, '..');
 
@@ -166,18 +166,7 @@ async function runOnce(v: Variant): Promise<RunResult> {
   try {
     await waitReady(port, server, () => log);
     const token = v.echo ? 'none' : readFileSync(join(dir, 'demo.token'), 'utf8').trim();
-    const script = join(dir, 'post.lua');
-    writeFileSync(
-      script,
-      [
-        'wrk.method = "POST"',
-        'wrk.headers["Content-Type"] = "application/json"',
-        `wrk.headers["Authorization"] = "Bearer ${token}"`,
-        `local f = io.open(${JSON.stringify(join(ROOT, 'bench', 'http-input.json'))}, "r")`,
-        'wrk.body = f:read("*a")',
-        'f:close()',
-      ].join('\n'),
-    );
+    const script = writeWrkPostScript(dir, token);
     const url = `http://127.0.0.1:${port}/v1/data/${path}`;
     // Warm up (JIT, caches), then measure.
     spawnSync('wrk', ['-t1', `-c${connections}`, '-d2s', '-s', script, url]);

@@ -8,13 +8,13 @@
 // Needs wrk (`apt-get install -y wrk`).
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBundleFromDir, writeBundle } from '../src/bundle';
 import { treeCpuSeconds, treeRssKb } from './proc';
-import { arg, waitReady } from './common';
+import { arg, waitReady, writeWrkPostScript } from './common';
 
 const ROOT = join(__dirname, '..');
 
@@ -60,18 +60,7 @@ async function main(): Promise<void> {
     await waitReady(port);
     const token = readFileSync(join(dir, 'demo.token'), 'utf8').trim();
     const auth = { Authorization: `Bearer ${token}` };
-    const script = join(dir, 'post.lua');
-    writeFileSync(
-      script,
-      [
-        'wrk.method = "POST"',
-        'wrk.headers["Content-Type"] = "application/json"',
-        `wrk.headers["Authorization"] = "Bearer ${token}"`,
-        `local f = io.open(${JSON.stringify(join(ROOT, 'bench', 'http-input.json'))}, "r")`,
-        'wrk.body = f:read("*a")',
-        'f:close()',
-      ].join('\n'),
-    );
+    const script = writeWrkPostScript(dir, token);
     const url = `http://127.0.0.1:${port}/v1/data/main/deny`;
     const bundlePath = `/tenants/demo/bundles/${BUNDLE}`;
     const pollHeaders = { ...auth, 'User-Agent': 'Open-Policy-Agent/0.61.0 (linux, amd64)', Prefer: 'modes=snapshot,delta;wait=600' };
