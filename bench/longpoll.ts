@@ -3,12 +3,16 @@
 // Reports the server's memory (RSS of all its processes) before and with the waiters, decision
 // throughput idle vs. with the waiters, and how long the activation took to reach the agents.
 //
-//   npx tsx bench/longpoll.ts [--polls 2000] [--workers 2] [--seconds 10] [--connections 32] [--rounds 2]
+//   npx tsx bench/longpoll.ts [--polls 2000] [--workers 1] [--seconds 10] [--connections 32] [--rounds 2]
+//                             [--server dist|tsx]
+//
+// The server runs as `npm start` runs it, from the built JavaScript (`npm run build` first), or
+// from source with `--server tsx` (slower: tsx wraps every named closure).
 //
 // Needs wrk (`apt-get install -y wrk`).
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +23,8 @@ import { arg, waitReady, writeWrkPostScript } from './common';
 const ROOT = join(__dirname, '..');
 
 const polls = Number(arg('polls', '2000'));
-const workers = arg('workers', '2');
+const workers = arg('workers', '1');
+const serverKind = arg('server', 'dist');
 const seconds = Number(arg('seconds', '10'));
 const connections = Number(arg('connections', '32'));
 const rounds = Number(arg('rounds', '2'));
@@ -51,7 +56,10 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'arbiter-longpoll-'));
   const port = 21000 + Math.floor(Math.random() * 20000);
-  const server = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts')], {
+  const built = join(ROOT, 'dist', 'src', 'main.js');
+  if (serverKind === 'dist' && !existsSync(built)) throw new Error(`${built} not found: run \`npm run build\` (or pass --server tsx)`);
+  const entry = serverKind === 'tsx' ? ['--import', 'tsx', join(ROOT, 'src', 'main.ts')] : [built];
+  const server = spawn(process.execPath, entry, {
     cwd: ROOT,
     env: { ...process.env, ARBITER_DATA_DIR: dir, ARBITER_PORT: String(port), ARBITER_WORKERS: workers, ARBITER_LOG_LEVEL: 'warn', ARBITER_BUNDLES_DIR: join(ROOT, 'bundles'), ARBITER_LONG_POLL_MAX: '900s' },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -67,7 +75,7 @@ async function main(): Promise<void> {
     const pid = server.pid!;
     wrk(script, url, 2, pid); // warm-up
     const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-    console.log(`workers=${workers} polls=${polls} connections=${connections} seconds=${seconds} rounds=${rounds} load(1/5/15m)=${load}`);
+    console.log(`server=${serverKind} workers=${workers} polls=${polls} connections=${connections} seconds=${seconds} rounds=${rounds} load(1/5/15m)=${load}`);
 
     // Rounds alternate idle and waiting measurements, so a busy machine's drift hits both alike.
     for (let round = 1; round <= rounds; round++) {
