@@ -8,8 +8,6 @@
 //
 // better-sqlite3 is synchronous; every method runs one statement or one transaction to the end
 // before returning, so no transaction is ever open across an await.
-import { extname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { parseJSONExact } from './json';
 import { loadMigrations, migrationsDir } from './migrations';
@@ -22,7 +20,8 @@ import {
   type StoredDecision,
 } from './sqlite-audit';
 import { WalSync } from './sqlite-sync';
-import type { ThreadReply, ThreadRequest, ThreadRole } from './sqlite-thread';
+import { DbThread } from './db-thread';
+import type { ThreadRequest, ThreadRole } from './sqlite-thread';
 import {
   checkLimit,
   checkRecord,
@@ -37,7 +36,6 @@ import {
 } from './decisions';
 import {
   ConflictError,
-  InvalidArgumentError,
   NotFoundError,
   type ActiveBundle,
   type AgentStatus,
@@ -90,6 +88,13 @@ const SMALL_REST_FRAMES = 256;
 const MAX_EXTRA_PASSES = 4;
 const DEFAULT_PRUNE_BATCH = 1000;
 
+type SqliteThread = DbThread<ThreadRequest>;
+
+/** A thread of sqlite-thread.ts with its own connection to the file. */
+function sqliteThread(file: string, role: ThreadRole): SqliteThread {
+  return new DbThread<ThreadRequest>('sqlite-thread', { file, role }, `SQLite ${role}`);
+}
+
 export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): Store {
   return new SqliteStore(file, opts);
 }
@@ -98,10 +103,10 @@ class SqliteStore implements Store {
   private db: Database.Database;
   private ready = false;
   private readonly auditLog: SqliteAuditLog;
-  private writer: DbThread | undefined;
-  private reader: DbThread | undefined;
+  private writer: SqliteThread | undefined;
+  private reader: SqliteThread | undefined;
   /** Started with the first append that needs a checkpoint (processes that only read never do). */
-  private checkpointer: DbThread | undefined;
+  private checkpointer: SqliteThread | undefined;
   private backgroundCheckpoints = false;
   /** Record text appended since the last background checkpoint started. */
   private uncheckpointedBytes = 0;
@@ -140,8 +145,8 @@ class SqliteStore implements Store {
     apply.immediate();
     // An in-memory database exists only on this connection, so a writer thread could not share it.
     const inMemory = this.file === '' || this.file === ':memory:' || this.file.startsWith('file::memory:');
-    if ((this.opts.writerThread ?? true) && !inMemory) this.writer = new DbThread(this.file, 'writer');
-    if ((this.opts.readerThread ?? true) && !inMemory) this.reader = new DbThread(this.file, 'reader');
+    if ((this.opts.writerThread ?? true) && !inMemory) this.writer = sqliteThread(this.file, 'writer');
+    if ((this.opts.readerThread ?? true) && !inMemory) this.reader = sqliteThread(this.file, 'reader');
     if ((this.opts.checkpointThread ?? true) && !inMemory) {
       this.backgroundCheckpoints = true;
       this.db.pragma('wal_autocheckpoint = 0');
@@ -164,19 +169,19 @@ class SqliteStore implements Store {
    * The writer thread, replaced by a new one if it died (a crash of the thread fails the commits
    * it had in hand; the next ones go to its successor). Undefined in inline mode.
    */
-  private liveWriter(): DbThread | undefined {
-    if (this.writer?.failed) this.writer = new DbThread(this.file, 'writer');
+  private liveWriter(): SqliteThread | undefined {
+    if (this.writer?.failed) this.writer = sqliteThread(this.file, 'writer');
     return this.writer;
   }
 
-  private liveReader(): DbThread | undefined {
-    if (this.reader?.failed) this.reader = new DbThread(this.file, 'reader');
+  private liveReader(): SqliteThread | undefined {
+    if (this.reader?.failed) this.reader = sqliteThread(this.file, 'reader');
     return this.reader;
   }
 
-  private liveCheckpointer(): DbThread | undefined {
+  private liveCheckpointer(): SqliteThread | undefined {
     if (this.backgroundCheckpoints && (!this.checkpointer || this.checkpointer.failed))
-      this.checkpointer = new DbThread(this.file, 'checkpointer');
+      this.checkpointer = sqliteThread(this.file, 'checkpointer');
     return this.checkpointer;
   }
 
@@ -544,74 +549,4 @@ function toMeta(r: Row, active: boolean): BundleVersionMeta {
 
 function toRecord(r: Row): DecisionRecord {
   return { ...(parseJSONExact(r.record) as DecisionRecord), seq: r.seq, prev_hash: r.prev_hash, hash: r.hash };
-}
-
-type ThreadCall = ThreadRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
-
-/** The store's typed errors keep their class across the thread boundary. */
-function rebuildError(e: { name: string; message: string }): Error {
-  if (e.name === 'InvalidArgumentError') return new InvalidArgumentError(e.message);
-  if (e.name === 'NotFoundError') return new NotFoundError(e.message);
-  return new Error(e.message);
-}
-
-/** The main-thread side of sqlite-thread.ts (a writer or a reader): request/reply over its port. */
-class DbThread {
-  private readonly worker: Worker;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
-  private failure: Error | undefined;
-
-  get failed(): boolean {
-    return this.failure !== undefined;
-  }
-
-  constructor(file: string, role: ThreadRole) {
-    const entry = join(__dirname, `sqlite-thread${extname(__filename)}`);
-    // Compiled, the entry is .js. Run from source (tests, benches under tsx), the thread does not
-    // inherit tsx's loader in every launcher, so it registers tsx's require hook itself.
-    this.worker = entry.endsWith('.ts')
-      ? new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(entry)});`, { eval: true, workerData: { file, role } })
-      : new Worker(entry, { workerData: { file, role } });
-    this.worker.unref();
-    this.worker.on('message', (m: ThreadReply) => {
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (this.pending.size === 0) this.worker.unref();
-      if ('error' in m) p.reject(rebuildError(m.error));
-      else p.resolve(m.result);
-    });
-    this.worker.on('error', (e) => this.fail(e));
-    this.worker.on('exit', (code) => this.fail(new Error(`the SQLite ${role} thread exited (code ${code})`)));
-  }
-
-  call<T>(req: ThreadCall): Promise<T> {
-    if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      try {
-        this.worker.postMessage({ ...req, id });
-      } catch (e) {
-        reject(e as Error);
-        return;
-      }
-      this.pending.set(id, { resolve, reject });
-      // Keep the process alive while a commit is outstanding.
-      this.worker.ref();
-    });
-  }
-
-  async close(): Promise<void> {
-    if (this.failure) return;
-    await this.call({ op: 'close' });
-    // The thread's connection is closed now; a loader hook may still hold its event loop open.
-    await this.worker.terminate();
-  }
-
-  private fail(e: Error): void {
-    this.failure ??= e;
-    for (const p of this.pending.values()) p.reject(this.failure);
-    this.pending.clear();
-  }
 }
