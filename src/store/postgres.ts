@@ -5,24 +5,29 @@
 // - Each tenant's hash chain is serialised by locking its decision_chains row (SELECT ... FOR
 //   UPDATE) inside the append transaction; tenants of a batch are locked in sorted order, so two
 //   replicas never deadlock. Commits are durable with PostgreSQL's default synchronous_commit=on.
+// - Audit appends run on a worker thread with a connection of its own (postgres-thread.ts), which
+//   prepares the records, hashes the chain and inserts them (postgres-append.ts), so that work
+//   stays off the event loop that answers decisions.
 // - Activations send NOTIFY inside their transaction; onBundleActivated LISTENs on a dedicated
 //   connection, so every replica learns of a change as soon as it commits.
 import { Client, Pool, type PoolClient, type PoolConfig } from 'pg';
 import { canonicalJSON, parseJSONExact } from './json';
+import { DbThread } from './db-thread';
 import { loadMigrations, migrationsDir } from './migrations';
 import {
-  GENESIS_HASH,
   checkLimit,
   checkRecord,
-  chainRow,
   prepareDecision,
+  preparedFromQueue,
   decodeCursor,
   encodeCursor,
   normalizePath,
   timestampMicros,
-  type DecisionRow,
   type PreparedDecision,
+  type QueuedDecision,
 } from './decisions';
+import { appendInTransaction } from './postgres-append';
+import type { PostgresThreadRequest } from './postgres-thread';
 import {
   ConflictError,
   NotFoundError,
@@ -46,9 +51,16 @@ export interface PostgresStoreOptions {
   maxConnections?: number;
   /** Defaults to migrations/postgres of the project. */
   migrationsDir?: string;
+  /**
+   * Append the audit log on a worker thread with a connection of its own (default true), so
+   * preparing records (canonical JSON), hashing the chain and encoding the INSERT do not block the
+   * event loop. False appends on the main thread through the pool.
+   */
+  appendThread?: boolean;
 }
 
 type Row = Record<string, any>;
+type AppendThread = DbThread<PostgresThreadRequest>;
 
 const ITERATE_CHUNK = 500;
 const DEFAULT_PRUNE_BATCH = 1000;
@@ -74,6 +86,7 @@ class PostgresStore implements Store {
   private readonly activationListeners = new Set<(e: BundleActivation) => void>();
   private readonly resyncListeners = new Set<() => void>();
   private listenerConnectedBefore = false;
+  private appender: AppendThread | undefined;
 
   constructor(
     url: string,
@@ -130,6 +143,10 @@ class PostgresStore implements Store {
     const listener = this.listener;
     this.listener = undefined;
     await listener?.end().catch(() => undefined);
+    // Answered by the thread once the appends it was given are done; then its connection is closed.
+    const appender = this.appender;
+    this.appender = undefined;
+    await appender?.close().catch(() => undefined);
     await this.pool.end();
   }
 
@@ -375,80 +392,35 @@ class PostgresStore implements Store {
   }
 
   async appendPrepared(records: PreparedDecision[]): Promise<{ inserted: number; duplicates: number }> {
-    // Canonical JSON before the transaction: the tenant's chain stays locked only for hashing.
-    const byTenant = new Map<string, PreparedDecision[]>();
-    for (const p of records) {
-      const list = byTenant.get(p.tenant);
-      if (list) list.push(p);
-      else byTenant.set(p.tenant, [p]);
+    return this.appendQueued(records);
+  }
+
+  // Records queued as JSON text are parsed, encoded, hashed and inserted on the append thread, off
+  // the event loop that answers requests.
+  async appendQueued(records: QueuedDecision[]): Promise<{ inserted: number; duplicates: number }> {
+    if (!this.ready) throw new Error('store is not initialized: await init() first');
+    if (this.closed) throw new Error('store is closed');
+    if (records.length === 0) return { inserted: 0, duplicates: 0 };
+    const thread = this.liveAppender();
+    if (thread) return thread.call<{ inserted: number; duplicates: number }>({ op: 'append', records });
+    const prepared = records.map(preparedFromQueue);
+    const client = await this.pool.connect();
+    try {
+      return await appendInTransaction(client, prepared);
+    } finally {
+      client.release();
     }
-    const tenants = [...byTenant.keys()].sort();
-    if (tenants.length === 0) return { inserted: 0, duplicates: 0 };
-    return this.tx(async (c) => {
-      let inserted = 0;
-      let duplicates = 0;
-      for (const tenant of tenants) {
-        const list = byTenant.get(tenant)!;
-        // Creates the chain row if needed and locks it (the no-op update takes the row lock, as
-        // FOR UPDATE would), returning the head as committed by whoever held the lock before.
-        const head = (
-          await c.query(
-            `INSERT INTO decision_chains (tenant, anchor_seq, anchor_hash, head_seq, head_hash) VALUES ($1, 1, $2, 0, $2)
-             ON CONFLICT (tenant) DO UPDATE SET tenant = excluded.tenant
-             RETURNING head_seq, head_hash`,
-            [tenant, GENESIS_HASH],
-          )
-        ).rows[0];
-        // A separate statement, so its snapshot is taken after the lock and sees the ids the
-        // previous holder committed.
-        const existing = await c.query('SELECT decision_id FROM decisions WHERE tenant = $1 AND decision_id = ANY($2::text[])', [
-          tenant,
-          list.map((r) => r.decision_id),
-        ]);
-        const seen = new Set<string>(existing.rows.map((r) => r.decision_id));
-        let seq = Number(head.head_seq);
-        let hash: string = head.head_hash;
-        const rows: DecisionRow[] = [];
-        for (const r of list) {
-          if (seen.has(r.decision_id)) {
-            duplicates++;
-            continue;
-          }
-          seen.add(r.decision_id);
-          const row = chainRow(r, seq + 1, hash);
-          rows.push(row);
-          seq = row.seq;
-          hash = row.hash;
-        }
-        if (rows.length === 0) continue;
-        await c.query(
-          `WITH appended AS (
-             INSERT INTO decisions (tenant, seq, decision_id, ts, path, principal, source, outcome, bundles, record, prev_hash, hash)
-             SELECT $1, u.seq, u.decision_id, u.ts, u.path, u.principal, u.source, u.outcome, u.bundles::jsonb, u.record, u.prev_hash, u.hash
-             FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
-               AS u(seq, decision_id, ts, path, principal, source, outcome, bundles, record, prev_hash, hash))
-           UPDATE decision_chains SET head_seq = $13, head_hash = $14 WHERE tenant = $1`,
-          [
-            tenant,
-            rows.map((r) => r.seq),
-            rows.map((r) => r.decision_id),
-            rows.map((r) => r.ts),
-            rows.map((r) => r.path),
-            rows.map((r) => r.principal),
-            rows.map((r) => r.source),
-            rows.map((r) => r.outcome),
-            rows.map((r) => JSON.stringify(r.bundles)),
-            rows.map((r) => r.record),
-            rows.map((r) => r.prev_hash),
-            rows.map((r) => r.hash),
-            seq,
-            hash,
-          ],
-        );
-        inserted += rows.length;
-      }
-      return { inserted, duplicates };
-    });
+  }
+
+  /**
+   * The append thread, started with the first append and replaced by a new one if it died (a crash
+   * fails the appends it had in hand; the next ones go to its successor). Undefined inline.
+   */
+  private liveAppender(): AppendThread | undefined {
+    if (!(this.opts.appendThread ?? true)) return undefined;
+    if (!this.appender || this.appender.failed)
+      this.appender = new DbThread<PostgresThreadRequest>('postgres-thread', { config: this.clientConfig }, 'PostgreSQL append');
+    return this.appender;
   }
 
   async getDecision(tenant: string, id: string): Promise<DecisionRecord | undefined> {

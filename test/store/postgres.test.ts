@@ -10,6 +10,8 @@ import { Client } from 'pg';
 import { openPostgresStore } from '../../src/store/postgres';
 import { loadMigrations, migrationsDir } from '../../src/store/migrations';
 import { verifyChain } from '../../src/audit/chain';
+import { AuditRecorder } from '../../src/audit/recorder';
+import { queueDecision } from '../../src/store/decisions';
 import type { BundleActivation, Store } from '../../src/store/types';
 import { decision, storeContract } from './contract';
 
@@ -39,11 +41,13 @@ if (!url) {
 } else {
   after(dropSchemas);
 
-  storeContract('postgres', async () => {
-    const store = openPostgresStore(url, { schema: newSchema() });
-    await store.init();
-    return { store, cleanup: () => store.close() };
-  });
+  for (const appendThread of [true, false]) {
+    storeContract(`postgres (${appendThread ? 'append thread' : 'inline appends'})`, async () => {
+      const store = openPostgresStore(url, { schema: newSchema(), appendThread });
+      await store.init();
+      return { store, cleanup: () => store.close() };
+    });
+  }
 
   describe('PostgreSQL store specifics', () => {
     it('applies migrations once when several replicas start together', async () => {
@@ -104,6 +108,103 @@ if (!url) {
       } finally {
         await a.close();
         await b.close();
+      }
+    });
+
+    it('interleaves the append threads of two stores on one schema into one chain, each in call order', async () => {
+      const schema = newSchema();
+      const a = openPostgresStore(url, { schema });
+      const b = openPostgresStore(url, { schema });
+      await a.init();
+      await b.init();
+      try {
+        const recorders = [new AuditRecorder(a), new AuditRecorder(b)];
+        const lone = Array.from({ length: 400 }, (_, i) => decision('mix', { principal: i % 2 === 0 ? 'a' : 'b' }));
+        // The same agent chunks through both stores, as a retried upload would come in.
+        const chunks = Array.from({ length: 10 }, () => Array.from({ length: 5 }, () => decision('mix', { source: 'agent' })));
+        await Promise.all([
+          ...lone.map((r, i) => recorders[i % 2].record(r)),
+          ...chunks.flatMap((c) => recorders.map((rec) => rec.recordAll(c))),
+        ]);
+        // Batches handed to one store's thread at once are applied in the order they were given.
+        const ordered = Array.from({ length: 8 }, () => [decision('mix'), decision('mix')]);
+        await Promise.all(ordered.map((batch) => a.appendQueued!(batch.map(queueDecision))));
+        assert.deepEqual(await verifyChain(a, 'mix'), { valid: true, records: 400 + 50 + 16 });
+        const seqOf = new Map<string, number>();
+        for await (const r of b.iterateDecisions('mix')) {
+          assert.equal(seqOf.has(r.decision_id), false, `${r.decision_id} is stored once`);
+          seqOf.set(r.decision_id, r.seq!);
+        }
+        for (const r of [...lone, ...chunks.flat()]) assert.ok(seqOf.has(r.decision_id), r.decision_id);
+        const seqs = ordered.flat().map((r) => seqOf.get(r.decision_id)!);
+        assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y));
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
+    it('fails the appends of an append thread that died and replaces it on the next append', async () => {
+      const schema = newSchema();
+      const store = openPostgresStore(url, { schema });
+      await store.init();
+      const admin = new Client({ connectionString: url, options: `-c search_path=${schema}` });
+      await admin.connect();
+      try {
+        await store.appendDecisions([decision('restart')]);
+        // Holds the chain's row lock, so the next append waits for it inside the thread.
+        await admin.query('BEGIN');
+        await admin.query(`SELECT 1 FROM decision_chains WHERE tenant = 'restart' FOR UPDATE`);
+        const lost = decision('restart');
+        const pending = store.appendQueued!([queueDecision(lost)]);
+        const deadline = Date.now() + 5000;
+        const waiting = async () =>
+          Number((await admin.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%decision_chains%'`)).rows[0].n);
+        while ((await waiting()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        const thread = (store as unknown as { appender: { worker: { terminate(): Promise<number> } } }).appender;
+        await thread.worker.terminate();
+        await assert.rejects(pending, /PostgreSQL append thread exited/);
+        await admin.query('ROLLBACK');
+        await store.appendDecisions([decision('restart'), decision('restart')]);
+        assert.equal(await store.getDecision('restart', lost.decision_id), undefined);
+        assert.deepEqual(await verifyChain(store, 'restart'), { valid: true, records: 3 });
+      } finally {
+        await admin.end();
+        await store.close();
+      }
+    });
+
+    it('rejects a failed append with the database error and keeps appending after it', async () => {
+      const store = openPostgresStore(url, { schema: newSchema() });
+      await store.init();
+      try {
+        // PostgreSQL refuses a NUL character in text, which JSON and the store's checks allow.
+        const bad = decision('bad\u0000tenant');
+        await assert.rejects(store.appendQueued!([queueDecision(bad), queueDecision(decision('fine'))]), (e: Error & { code?: string }) => {
+          assert.equal(e.code, '22021');
+          return true;
+        });
+        assert.deepEqual(await store.appendQueued!([queueDecision(decision('fine'))]), { inserted: 1, duplicates: 0 });
+        assert.deepEqual(await verifyChain(store, 'fine'), { valid: true, records: 1 });
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('finishes the appends in flight when closed, and refuses appends after', async () => {
+      const schema = newSchema();
+      const store = openPostgresStore(url, { schema });
+      await store.init();
+      const appends = Array.from({ length: 5 }, () => store.appendQueued!([queueDecision(decision('closing'))]));
+      await store.close();
+      assert.deepEqual(await Promise.all(appends), Array.from({ length: 5 }, () => ({ inserted: 1, duplicates: 0 })));
+      await assert.rejects(store.appendDecisions([decision('closing')]), /closed/);
+      const reopened = openPostgresStore(url, { schema });
+      await reopened.init();
+      try {
+        assert.deepEqual(await verifyChain(reopened, 'closing'), { valid: true, records: 5 });
+      } finally {
+        await reopened.close();
       }
     });
 
