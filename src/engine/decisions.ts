@@ -3,6 +3,7 @@
 // after the audit record is committed, so the caller may answer the client then and not before.
 
 import { randomFillSync } from 'node:crypto';
+import { RAW_INPUT, type RawInput, type RecordWithRawInput } from '../store/decisions';
 import type { DecisionRecord } from '../store/types';
 import { fromJSON, toJSON, type Value } from '../rego/eval/values';
 import type { EvalRequest, PolicySet } from './policy-set';
@@ -20,6 +21,8 @@ export interface DecisionRequest {
   input?: Value;
   /** The input as the client sent it (JSON-shaped), recorded as is; derived from `input` when absent. */
   inputJSON?: unknown;
+  /** The JSON text `inputJSON` was parsed from, if JSON.parse read it as it is (see RawInput). */
+  rawInput?: RawInput;
   principal: string;
   remoteAddr: string;
   strictBuiltinErrors?: boolean;
@@ -121,6 +124,7 @@ export class DecisionService {
     if (resultJSON !== undefined) record.result = resultJSON;
     if (error !== undefined) record.error = errorJSON(error);
     if (req.set.hasMask) record = this.mask(req.set, record);
+    else if (req.rawInput && req.inputJSON !== undefined) (record as RecordWithRawInput)[RAW_INPUT] = req.rawInput;
     await this.recorder.record(record);
     return { decisionId, result, resultJSON, error, evalNs };
   }

@@ -65,17 +65,28 @@ const LONG_DIGITS = /\d{16,}/;
  * Big integers stay exact (as bigint) in JSON bodies.
  */
 export function parseDocument(body: Buffer, contentType: string | undefined, malformed = Errors.malformedBody): unknown {
+  return readDocument(body, contentType, malformed).doc;
+}
+
+/** A parsed body, and its text when the body was plain JSON that JSON.parse read as it is. */
+export interface ParsedDocument {
+  doc: unknown;
+  jsonText?: string;
+}
+
+/** parseDocument that also hands back the JSON text, which the audit log can record as sent. */
+export function readDocument(body: Buffer, contentType: string | undefined, malformed = Errors.malformedBody): ParsedDocument {
   const text = body.toString('utf8');
-  if (text.trim() === '') return undefined;
+  if (text.trim() === '') return { doc: undefined };
   if (contentType && contentType.includes('yaml')) {
     try {
-      return YAML.parse(text, { intAsBigInt: LONG_DIGITS.test(text) });
+      return { doc: YAML.parse(text, { intAsBigInt: LONG_DIGITS.test(text) }) };
     } catch (e) {
       throw malformed((e as Error).message.split('\n')[0]);
     }
   }
   try {
-    return LONG_DIGITS.test(text) ? parseJSONKeepingBigints(text) : JSON.parse(text);
+    return LONG_DIGITS.test(text) ? { doc: parseJSONKeepingBigints(text) } : { doc: JSON.parse(text), jsonText: text };
   } catch (e) {
     throw malformed((e as Error).message);
   }

@@ -10,7 +10,8 @@ import type { Engine } from '../engine/engine';
 import type { PolicySet } from '../engine/policy-set';
 import type { Value } from '../rego/eval/values';
 import { ALL_TENANTS, authorize, type Authenticator, type Principal } from './auth';
-import { readBody, parseDocument, toValue } from './body';
+import { readBody, parseDocument, readDocument, toValue } from './body';
+import type { RawInput } from '../store/decisions';
 import { Errors, toHttpError } from './errors';
 import { sendError, sendJSON, type ErrorLogger } from './respond';
 
@@ -167,27 +168,29 @@ export class DataApi {
   private inputFromParam(params: Params): ParsedInput {
     const t = process.hrtime.bigint();
     if (params.input === undefined) return { parseNs: 0, missing: false };
-    const doc = parseDocument(Buffer.from(params.input), 'application/json', Errors.malformedInputParam);
+    const { doc, jsonText } = readDocument(Buffer.from(params.input), 'application/json', Errors.malformedInputParam);
     if (doc === undefined) throw Errors.malformedInputParam('unexpected end of JSON input');
     const input = toValue(doc, Errors.malformedInputParam);
-    return { input, json: doc, parseNs: Number(process.hrtime.bigint() - t), missing: false };
+    const rawInput = jsonText === undefined ? undefined : { text: jsonText };
+    return { input, json: doc, rawInput, parseNs: Number(process.hrtime.bigint() - t), missing: false };
   }
 
   private async v1Body(req: IncomingMessage): Promise<ParsedInput> {
     const body = await readBody(req, this.o.maxRequestBytes);
     const t = process.hrtime.bigint();
-    const doc = parseDocument(body, req.headers['content-type']);
+    const { doc, jsonText } = readDocument(body, req.headers['content-type']);
     if (doc !== undefined && (typeof doc !== 'object' || doc === null || Array.isArray(doc))) {
       throw Errors.malformedBody('the body must be an object of the form {"input": ...}');
     }
     const raw = doc === undefined ? undefined : (doc as Record<string, unknown>).input;
     if (raw === undefined || raw === null) return { parseNs: Number(process.hrtime.bigint() - t), missing: true };
     const input = toValue(raw);
-    return { input, json: raw, parseNs: Number(process.hrtime.bigint() - t), missing: false };
+    const rawInput: RawInput | undefined = jsonText === undefined ? undefined : { text: jsonText, member: 'input' };
+    return { input, json: raw, rawInput, parseNs: Number(process.hrtime.bigint() - t), missing: false };
   }
 
   private async v1(ctx: Ctx, parsed: ParsedInput): Promise<void> {
-    const outcome = await this.decide(ctx, parsed.input, parsed.json);
+    const outcome = await this.decide(ctx, parsed.input, parsed.json, parsed.rawInput);
     if (outcome.error !== undefined) return this.fail(ctx, outcome);
     const body: Record<string, unknown> = {};
     if (ctx.params.provenance) body.provenance = this.provenance(ctx.set);
@@ -200,9 +203,9 @@ export class DataApi {
 
   private async v0(ctx: Ctx): Promise<void> {
     const body = await readBody(ctx.req, this.o.maxRequestBytes);
-    const doc = parseDocument(body, ctx.req.headers['content-type']);
+    const { doc, jsonText } = readDocument(body, ctx.req.headers['content-type']);
     const input = doc === undefined ? undefined : toValue(doc);
-    const outcome = await this.decide(ctx, input, doc);
+    const outcome = await this.decide(ctx, input, doc, jsonText === undefined ? undefined : { text: jsonText });
     if (outcome.error !== undefined) return this.fail(ctx, outcome);
     const headers = { 'X-Decision-Id': outcome.decisionId };
     if (outcome.result === undefined) {
@@ -257,13 +260,14 @@ export class DataApi {
     sendJSON(ctx.res, status, out, ctx.params.pretty, { 'X-Batch-Decision-Id': batchId });
   }
 
-  private decide(ctx: Ctx, input: Value | undefined, inputJSON: unknown): Promise<DecisionOutcome> {
+  private decide(ctx: Ctx, input: Value | undefined, inputJSON: unknown, rawInput?: RawInput): Promise<DecisionOutcome> {
     const sock = ctx.req.socket;
     return this.o.decisions.decide({
       set: ctx.set,
       path: ctx.path,
       input,
       inputJSON,
+      rawInput,
       principal: ctx.principal.sub,
       remoteAddr: `${sock.remoteAddress ?? ''}:${sock.remotePort ?? ''}`,
       strictBuiltinErrors: ctx.params.strict,
@@ -293,6 +297,8 @@ export class DataApi {
 interface ParsedInput {
   input?: Value;
   json?: unknown;
+  /** The text `json` was parsed from, recorded in its place (see RawInput). */
+  rawInput?: RawInput;
   parseNs: number;
   missing: boolean;
 }

@@ -55,13 +55,28 @@ function deniedResult(r: unknown): boolean {
 
 const RFC3339 = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$/;
 
+// Records arrive in bursts from the same second (a decision-log chunk, a group commit): the last
+// second's Date.parse is kept, which is most of the cost of converting a timestamp.
+let lastSecond = '';
+let lastSecondMs = NaN;
+
 /** Microseconds since the epoch of an RFC 3339 timestamp (nanoseconds are truncated). */
 export function timestampMicros(ts: string): number {
   const m = typeof ts === 'string' ? RFC3339.exec(ts) : null;
-  const ms = m ? Date.parse(`${m[1]}T${m[2]}${m[4].toUpperCase()}`) : NaN;
-  if (!m || Number.isNaN(ms)) throw new InvalidArgumentError(`invalid RFC 3339 timestamp: ${JSON.stringify(ts)}`);
-  const fraction = (m[3] ?? '').padEnd(6, '0').slice(0, 6);
-  return ms * 1000 + Number(fraction);
+  if (!m) throw invalidTimestamp(ts);
+  const second = `${m[1]}T${m[2]}${m[4].toUpperCase()}`;
+  if (second !== lastSecond) {
+    const ms = Date.parse(second);
+    if (Number.isNaN(ms)) throw invalidTimestamp(ts);
+    lastSecond = second;
+    lastSecondMs = ms;
+  }
+  const fraction = m[3] === undefined ? 0 : Number(m[3].padEnd(6, '0').slice(0, 6));
+  return lastSecondMs * 1000 + fraction;
+}
+
+function invalidTimestamp(ts: unknown): InvalidArgumentError {
+  return new InvalidArgumentError(`invalid RFC 3339 timestamp: ${JSON.stringify(ts)}`);
 }
 
 /** Paths are compared without a leading slash (OPA agents may send either form). */
@@ -134,18 +149,46 @@ export function prepareDecision(r: DecisionRecord): PreparedDecision {
 }
 
 /**
+ * The JSON text a decision's input was parsed from, when the client sent it as plain JSON: `text`
+ * itself, or its member `input` (a `{"input": ...}` body). A record that carries it under RAW_INPUT
+ * is queued with that text instead of a re-encoding of its input, which is the larger part of a
+ * record; the store reads the input back from it. Only attach it when `input` is exactly what
+ * JSON.parse gives for the text (no masking, no big integers kept as bigint).
+ */
+export interface RawInput {
+  text: string;
+  member?: 'input';
+}
+
+export const RAW_INPUT = Symbol('arbiter.rawInput');
+
+export type RecordWithRawInput = DecisionRecord & { [RAW_INPUT]?: RawInput };
+
+/**
  * A record on its way to a store that prepares records itself (SQLite: on its writer thread): its
  * plain JSON text, which costs the caller a native JSON.stringify instead of the canonical
- * encoding. Only when the text reads back as the same record: a bigint (which JSON.stringify
- * refuses) or a `null` in the text (a non-finite number would print as one, and canonicalJSON
- * rejects those) keeps the record prepared here.
+ * encoding, and the text of its input apart when the client's own text can stand for it. Only
+ * when the text reads back as the same record: a bigint (which JSON.stringify refuses) or a `null`
+ * in the record's text (a non-finite number would print as one, and canonicalJSON rejects those)
+ * keeps the record prepared here. A `null` in the client's input text is a real null.
  */
-export type QueuedDecision = PreparedDecision | string;
+export type QueuedDecision = PreparedDecision | string | QueuedWithRawInput;
 
-export function queueDecision(r: DecisionRecord): QueuedDecision {
+export interface QueuedWithRawInput {
+  /** The record without its input, as JSON text. */
+  queued: string;
+  input: RawInput;
+}
+
+export function queueDecision(r: RecordWithRawInput): QueuedDecision {
+  const raw = r[RAW_INPUT];
   let text: string;
   try {
-    text = JSON.stringify(r);
+    if (raw && r.input !== undefined) {
+      const { input: _input, ...rest } = r;
+      text = JSON.stringify(rest);
+      if (!text.includes('null')) return { queued: text, input: raw };
+    } else text = JSON.stringify(r);
   } catch {
     return prepareDecision(r);
   }
@@ -153,7 +196,20 @@ export function queueDecision(r: DecisionRecord): QueuedDecision {
 }
 
 export function preparedFromQueue(q: QueuedDecision): PreparedDecision {
-  return typeof q === 'string' ? prepareDecision(JSON.parse(q) as DecisionRecord) : q;
+  if (typeof q === 'string') return prepareDecision(JSON.parse(q) as DecisionRecord);
+  if ('queued' in q) {
+    const r = JSON.parse(q.queued) as DecisionRecord;
+    const parsed: unknown = JSON.parse(q.input.text);
+    r.input = q.input.member ? (parsed as Record<string, unknown>)[q.input.member] : parsed;
+    return prepareDecision(r);
+  }
+  return q;
+}
+
+/** Record text a queued decision adds to the log, roughly (for checkpoint pacing). */
+export function queuedLength(q: QueuedDecision): number {
+  if (typeof q === 'string') return q.length;
+  return 'queued' in q ? q.queued.length + q.input.text.length : q.record.length;
 }
 
 export function chainRow(p: PreparedDecision, seq: number, prevHash: string): DecisionRow {

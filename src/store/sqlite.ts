@@ -30,6 +30,7 @@ import {
   normalizePath,
   prepareDecision,
   preparedFromQueue,
+  queuedLength,
   timestampMicros,
   type PreparedDecision,
   type QueuedDecision,
@@ -188,7 +189,7 @@ class SqliteStore implements Store {
   /** Starts a background checkpoint once enough was appended since the last one. */
   private appended(records: QueuedDecision[]): void {
     if (!this.backgroundCheckpoints) return;
-    for (const r of records) this.uncheckpointedBytes += typeof r === 'string' ? r.length : r.record.length;
+    for (const r of records) this.uncheckpointedBytes += queuedLength(r);
     if (this.uncheckpointedBytes < CHECKPOINT_EVERY_BYTES || this.checkpointRunning) return;
     this.uncheckpointedBytes = 0;
     this.checkpointRunning = true;

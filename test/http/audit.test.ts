@@ -171,4 +171,28 @@ describe('audit routes', () => {
     const foreign = await svc.http().get(`/tenants/quiet/decisions/${ids.denied[0]}`).set('Authorization', `Bearer ${svc.token('quiet', 'audit:read')}`);
     assert.equal(foreign.status, 404, "one tenant's decision ids do not resolve under another");
   });
+  it('records the input exactly as the client sent it, from a body, a bare v0 body and ?input=', async () => {
+    await createTenant(svc, 'plain');
+    assert.equal((await upload(svc, 'plain', 'k8s', { '.manifest': '{"revision":"p","roots":["main"]}', 'main/d.rego': DEPLOY_POLICY })).status, 201);
+    const decide = `Bearer ${svc.token('plain', 'decide')}`;
+    const read = `Bearer ${svc.token('plain', 'audit:read')}`;
+    // Unsorted keys, a null, escapes, and a member beside "input" that is not part of the input.
+    const input = { z: [1, null, 'é\u2028'], kind: 'Service', a: { '10': 1, '9': 2 }, 'q"': 'tab\t' };
+    const text = JSON.stringify(input);
+    const answers = [
+      await svc.http().post('/v1/data/main/deny').set('Authorization', decide).set('Content-Type', 'application/json').send(`{"extra": [1, 2], "input": ${text}}`),
+      await svc.http().post('/v0/data/main/deny').set('Authorization', decide).set('Content-Type', 'application/json').send(text),
+      await svc.http().get('/v1/data/main/deny').query({ input: text }).set('Authorization', decide),
+    ];
+    for (const res of answers) {
+      assert.equal(res.status, 200, res.text);
+      const id = res.body.decision_id ?? res.headers['x-decision-id'];
+      const rec = await svc.http().get(`/tenants/plain/decisions/${id}`).set('Authorization', read);
+      assert.equal(rec.status, 200);
+      assert.deepEqual(rec.body.input, input);
+      assert.equal(rec.body.extra, undefined);
+    }
+    const v = await svc.http().get('/tenants/plain/decisions/verify').set('Authorization', read);
+    assert.deepEqual(v.body, { valid: true, records: 3 });
+  });
 });

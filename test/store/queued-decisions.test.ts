@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditRecorder } from '../../src/audit/recorder';
 import { verifyChain } from '../../src/audit/chain';
-import { newDecisionId, prepareDecision, preparedFromQueue, queueDecision } from '../../src/store/decisions';
+import { RAW_INPUT, newDecisionId, prepareDecision, preparedFromQueue, queueDecision, type RawInput, type RecordWithRawInput } from '../../src/store/decisions';
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { DecisionRecord } from '../../src/store/types';
 
@@ -37,6 +37,21 @@ describe('records queued as JSON text', () => {
     assert.deepEqual(preparedFromQueue(queued), prepareDecision(r));
   });
 
+  it('carry the client\'s input text in place of the input, and prepare to the same record', () => {
+    // Escapes, unsorted keys, a null and a member beside "input" that must not be recorded.
+    const inputText = '{"z":1,"b":{"10":"x","9":null,"a":[3,"\\u00e9\\u2028"]},"a":-0,"quote\\"":"tab\\t"}';
+    for (const raw of [{ text: `{"other":[1,2],"input":${inputText}}`, member: 'input' }, { text: inputText }] as RawInput[]) {
+      const parsed = JSON.parse(raw.text);
+      const r: RecordWithRawInput = decision({ input: raw.member ? parsed.input : parsed, result: ['x'] });
+      r[RAW_INPUT] = raw;
+      const queued = queueDecision(r);
+      assert.ok(typeof queued === 'object' && 'queued' in queued, 'queued with the text apart');
+      assert.ok(!queued.queued.includes('"input"'), 'the input is not encoded twice');
+      assert.deepEqual(preparedFromQueue(queued), prepareDecision(r));
+      assert.ok(prepareDecision(r).record.includes('"9":null'));
+    }
+  });
+
   it('stay prepared when the text would not read back the same', () => {
     const big = decision({ input: { n: 2n ** 70n } });
     const withNull = decision({ input: { owner: null } });
@@ -63,16 +78,20 @@ describe('records queued as JSON text', () => {
           decision({ input: { owner: null }, result: ['x'] }),
         ];
         await Promise.all(records.map((r) => recorder.record(r)));
+        const withText: RecordWithRawInput = decision({ input: { owner: null, b: 2, a: 1 }, result: true });
+        withText[RAW_INPUT] = { text: '{"input": {"owner": null, "b": 2, "a": 1}, "ignored": true}', member: 'input' };
+        records.push(withText);
+        await recorder.record(withText);
         await recorder.recordAll([records[0], decision({ source: 'agent', input: { k: 'v' } })]);
         const { records: stored } = await store.queryDecisions({ tenant: 'acme', limit: 10 });
-        assert.equal(stored.length, 4, 'the repeated id is stored once');
+        assert.equal(stored.length, 5, 'the repeated id is stored once');
         for (const r of records) {
           const got = await store.getDecision('acme', r.decision_id);
           assert.ok(got, r.decision_id);
           const { seq: _s, prev_hash: _p, hash: _h, ...fields } = got;
           assert.equal(prepareDecision(fields as DecisionRecord).record, prepareDecision(r).record);
         }
-        assert.deepEqual(await verifyChain(store, 'acme'), { valid: true, records: 4 });
+        assert.deepEqual(await verifyChain(store, 'acme'), { valid: true, records: 5 });
       } finally {
         await store.close();
         rmSync(dir, { recursive: true, force: true });
