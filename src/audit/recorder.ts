@@ -4,6 +4,12 @@
 // (natural batching), capped at maxBatch records. With a store that applies appends in call order
 // (SQLite), the next commit starts while the previous one waits for its fsync, so the CPU work of
 // one batch overlaps the disk time of the other; otherwise one commit runs at a time.
+//
+// Clients that wait for their answer before asking again fall into step: their requests arrive
+// together, are all parsed and evaluated in one turn of the event loop, committed as one batch
+// and answered together, so the event loop, the store's writer and the disk take turns instead of
+// working at once. Once eagerBatch records are queued, a commit therefore starts at once instead
+// of after the turn, and the store works on the first requests while the rest are evaluated.
 import { checkRecord, prepareDecision, queueDecision, type PreparedDecision, type QueuedDecision } from '../store/decisions';
 import type { DecisionRecord, Store } from '../store/types';
 
@@ -17,6 +23,11 @@ export interface AuditRecorderOptions {
   maxInFlight?: number;
   /** Most records waiting; beyond it record() rejects with AuditOverloadError (default 100,000). */
   maxQueue?: number;
+  /**
+   * Queued records that start a commit at once, within the current turn of the event loop, when
+   * fewer than maxInFlight are under way (default 8; 0 waits for the end of the turn).
+   */
+  eagerBatch?: number;
   /** Called after every commit, for metrics. */
   onCommit?: (info: CommitInfo) => void;
 }
@@ -57,6 +68,7 @@ export class AuditRecorder {
   private readonly maxBatch: number;
   private readonly maxQueue: number;
   private readonly maxInFlight: number;
+  private readonly eagerBatch: number;
   private queue: Pending[] = [];
   private queued = 0;
   /** Commits under way, oldest first. */
@@ -76,6 +88,7 @@ export class AuditRecorder {
     this.maxBatch = opts.maxBatch ?? 4096;
     this.maxQueue = opts.maxQueue ?? 100_000;
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? (store.orderedAppends ? 3 : 1));
+    this.eagerBatch = opts.eagerBatch ?? 8;
   }
 
   /** Resolves once the decision is durable (or was already recorded under its id). */
@@ -103,7 +116,8 @@ export class AuditRecorder {
       this.queue.push({ records: accepted, enqueuedAt: performance.now(), resolve, reject });
       this.queued += records.length;
       this.enqueuedGroups++;
-      this.schedule();
+      if (this.eagerBatch > 0 && this.queued >= this.eagerBatch) this.commitNext();
+      else this.schedule();
     });
   }
 

@@ -127,6 +127,35 @@ describe('AuditRecorder', () => {
     }
   });
 
+  it('starts a commit within the same turn once eagerBatch records are queued', async () => {
+    const { store, cleanup } = await tempStore();
+    try {
+      const held = new HeldReportsStore(store);
+      const eager = new AuditRecorder(held, { eagerBatch: 3 });
+      const first = [eager.record(decision('eager')), eager.record(decision('eager'))];
+      assert.equal(held.held.length, 0, 'two records are left for the end of the turn');
+      first.push(eager.record(decision('eager')));
+      assert.equal(held.held.length, 1, 'the third record starts a commit before the turn ends');
+      assert.equal(held.held[0].records, 3);
+      const late = [eager.record(decision('eager'))];
+      await until(() => held.held.length === 2, 'the rest at the end of the turn');
+      assert.equal(held.held[1].records, 1);
+      for (const h of held.held.splice(0)) h.release();
+      await Promise.all([...first, ...late]);
+
+      const patient = new AuditRecorder(held, { eagerBatch: 0 });
+      const all = Array.from({ length: 20 }, () => patient.record(decision('eager')));
+      assert.equal(held.held.length, 0, 'eagerBatch 0 waits for the end of the turn');
+      await until(() => held.held.length === 1, 'one commit for the turn');
+      assert.equal(held.held[0].records, 20);
+      held.held[0].release();
+      await Promise.all(all);
+      assert.deepEqual(await verifyChain(store, 'eager'), { valid: true, records: 24 });
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('never splits a recordAll group and commits it all or nothing', async () => {
     const { store, cleanup } = await tempStore();
     try {
