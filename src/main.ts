@@ -46,14 +46,15 @@ function readVersion(): string {
 
 /**
  * `servesHttp` false is the primary of several workers: it only commits the workers' decisions, so
- * SQLite may write on its own event loop instead of handing every batch to a writer thread.
+ * either store may write on its own event loop instead of handing every batch to a thread.
  */
 export function openStore(config: Config, servesHttp = true): Store {
   const url = config.databaseUrl;
   const opts = { writerThread: servesHttp };
   if (!url) return openSqliteStore(join(config.dataDir, 'arbiter.db'), opts);
   if (url.startsWith('sqlite:')) return openSqliteStore(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''), opts);
-  return openPostgresStore(...postgresTarget(url));
+  const [pgUrl, pgOpts] = postgresTarget(url);
+  return openPostgresStore(pgUrl, { ...pgOpts, appendThread: servesHttp });
 }
 
 /** `?schema=NAME` on a postgres:// URL keeps Arbiter's tables in that schema (one database, several deployments). */
