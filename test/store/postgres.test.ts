@@ -26,6 +26,21 @@ function newSchema(): string {
   return s;
 }
 
+/** Two stores on one fresh schema, as two replicas of one deployment; both closed afterwards. */
+async function withTwoReplicas(fn: (a: Store, b: Store) => Promise<void>): Promise<void> {
+  const schema = newSchema();
+  const a = openPostgresStore(url!, { schema });
+  const b = openPostgresStore(url!, { schema });
+  await a.init();
+  await b.init();
+  try {
+    await fn(a, b);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+}
+
 async function dropSchemas(): Promise<void> {
   if (!url || schemas.length === 0) return;
   const c = new Client({ connectionString: url });
@@ -87,61 +102,45 @@ if (!url) {
     });
 
     it('counts a chunk retried through two replicas at once only once', async () => {
-      const schema = newSchema();
-      const a = openPostgresStore(url, { schema });
-      const b = openPostgresStore(url, { schema });
-      await a.init();
-      await b.init();
-      try {
-        let inserted = 0;
-        let duplicates = 0;
-        for (let round = 0; round < 20; round++) {
-          const chunk = Array.from({ length: 10 }, () => decision('retry', { source: 'agent' }));
-          const results = await Promise.all([a.appendDecisions(chunk), b.appendDecisions(chunk)]);
-          for (const r of results) {
-            inserted += r.inserted;
-            duplicates += r.duplicates;
-          }
+      await withTwoReplicas(async (a, b) => {
+      let inserted = 0;
+      let duplicates = 0;
+      for (let round = 0; round < 20; round++) {
+        const chunk = Array.from({ length: 10 }, () => decision('retry', { source: 'agent' }));
+        const results = await Promise.all([a.appendDecisions(chunk), b.appendDecisions(chunk)]);
+        for (const r of results) {
+          inserted += r.inserted;
+          duplicates += r.duplicates;
         }
-        assert.deepEqual({ inserted, duplicates }, { inserted: 200, duplicates: 200 });
-        assert.deepEqual(await verifyChain(a, 'retry'), { valid: true, records: 200 });
-      } finally {
-        await a.close();
-        await b.close();
       }
+      assert.deepEqual({ inserted, duplicates }, { inserted: 200, duplicates: 200 });
+      assert.deepEqual(await verifyChain(a, 'retry'), { valid: true, records: 200 });
+      });
     });
 
     it('interleaves the append threads of two stores on one schema into one chain, each in call order', async () => {
-      const schema = newSchema();
-      const a = openPostgresStore(url, { schema });
-      const b = openPostgresStore(url, { schema });
-      await a.init();
-      await b.init();
-      try {
-        const recorders = [new AuditRecorder(a), new AuditRecorder(b)];
-        const lone = Array.from({ length: 400 }, (_, i) => decision('mix', { principal: i % 2 === 0 ? 'a' : 'b' }));
-        // The same agent chunks through both stores, as a retried upload would come in.
-        const chunks = Array.from({ length: 10 }, () => Array.from({ length: 5 }, () => decision('mix', { source: 'agent' })));
-        await Promise.all([
-          ...lone.map((r, i) => recorders[i % 2].record(r)),
-          ...chunks.flatMap((c) => recorders.map((rec) => rec.recordAll(c))),
-        ]);
-        // Batches handed to one store's thread at once are applied in the order they were given.
-        const ordered = Array.from({ length: 8 }, () => [decision('mix'), decision('mix')]);
-        await Promise.all(ordered.map((batch) => a.appendQueued!(batch.map(queueDecision))));
-        assert.deepEqual(await verifyChain(a, 'mix'), { valid: true, records: 400 + 50 + 16 });
-        const seqOf = new Map<string, number>();
-        for await (const r of b.iterateDecisions('mix')) {
-          assert.equal(seqOf.has(r.decision_id), false, `${r.decision_id} is stored once`);
-          seqOf.set(r.decision_id, r.seq!);
-        }
-        for (const r of [...lone, ...chunks.flat()]) assert.ok(seqOf.has(r.decision_id), r.decision_id);
-        const seqs = ordered.flat().map((r) => seqOf.get(r.decision_id)!);
-        assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y));
-      } finally {
-        await a.close();
-        await b.close();
+      await withTwoReplicas(async (a, b) => {
+      const recorders = [new AuditRecorder(a), new AuditRecorder(b)];
+      const lone = Array.from({ length: 400 }, (_, i) => decision('mix', { principal: i % 2 === 0 ? 'a' : 'b' }));
+      // The same agent chunks through both stores, as a retried upload would come in.
+      const chunks = Array.from({ length: 10 }, () => Array.from({ length: 5 }, () => decision('mix', { source: 'agent' })));
+      await Promise.all([
+        ...lone.map((r, i) => recorders[i % 2].record(r)),
+        ...chunks.flatMap((c) => recorders.map((rec) => rec.recordAll(c))),
+      ]);
+      // Batches handed to one store's thread at once are applied in the order they were given.
+      const ordered = Array.from({ length: 8 }, () => [decision('mix'), decision('mix')]);
+      await Promise.all(ordered.map((batch) => a.appendQueued!(batch.map(queueDecision))));
+      assert.deepEqual(await verifyChain(a, 'mix'), { valid: true, records: 400 + 50 + 16 });
+      const seqOf = new Map<string, number>();
+      for await (const r of b.iterateDecisions('mix')) {
+        assert.equal(seqOf.has(r.decision_id), false, `${r.decision_id} is stored once`);
+        seqOf.set(r.decision_id, r.seq!);
       }
+      for (const r of [...lone, ...chunks.flat()]) assert.ok(seqOf.has(r.decision_id), r.decision_id);
+      const seqs = ordered.flat().map((r) => seqOf.get(r.decision_id)!);
+      assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y));
+      });
     });
 
     it('fails the appends of an append thread that died and replaces it on the next append', async () => {
