@@ -36,6 +36,17 @@ export async function appendInTransaction(c: ClientBase, records: PreparedDecisi
   }
 }
 
+// PostgreSQL text holds neither NUL nor unpaired UTF-16 surrogates (JSON's \u0000 and lone \ud800
+// escapes are refused as well), while ids, paths, principals and bundle names come from clients and
+// agents as any JavaScript string. Those columns (lookups and filters, not the chained record text,
+// whose canonical JSON escapes such characters) store them with U+FFFD in their place, and every
+// lookup maps its argument the same way.
+const NOT_STORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+export function pgText(s: string): string {
+  return s.replace(NOT_STORABLE, '\ufffd');
+}
+
 async function appendTenant(c: ClientBase, tenant: string, list: PreparedDecision[]): Promise<{ inserted: number; duplicates: number }> {
   // Creates the chain row if needed and locks it (the no-op update takes the row lock, as
   // FOR UPDATE would), returning the head as committed by whoever held the lock before.
@@ -51,7 +62,7 @@ async function appendTenant(c: ClientBase, tenant: string, list: PreparedDecisio
   // previous holder committed.
   const existing = await c.query('SELECT decision_id FROM decisions WHERE tenant = $1 AND decision_id = ANY($2::text[])', [
     tenant,
-    list.map((r) => r.decision_id),
+    list.map((r) => pgText(r.decision_id)),
   ]);
   const seen = new Set<string>(existing.rows.map((r) => r.decision_id));
   let seq = Number(head.head_seq);
@@ -59,12 +70,13 @@ async function appendTenant(c: ClientBase, tenant: string, list: PreparedDecisio
   let duplicates = 0;
   const rows: DecisionRow[] = [];
   for (const r of list) {
-    if (seen.has(r.decision_id)) {
+    const id = pgText(r.decision_id);
+    if (seen.has(id)) {
       duplicates++;
       continue;
     }
-    seen.add(r.decision_id);
-    const row = chainRow(r, seq + 1, hash);
+    seen.add(id);
+    const row = chainRow({ ...r, decision_id: id, path: pgText(r.path), principal: pgText(r.principal), bundles: r.bundles.map(pgText) }, seq + 1, hash);
     rows.push(row);
     seq = row.seq;
     hash = row.hash;
@@ -73,26 +85,13 @@ async function appendTenant(c: ClientBase, tenant: string, list: PreparedDecisio
   await c.query(
     `WITH appended AS (
        INSERT INTO decisions (tenant, seq, decision_id, ts, path, principal, source, outcome, bundles, record, prev_hash, hash)
-       SELECT $1, u.seq, u.decision_id, u.ts, u.path, u.principal, u.source, u.outcome, u.bundles::jsonb, u.record, u.prev_hash, u.hash
-       FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
-         AS u(seq, decision_id, ts, path, principal, source, outcome, bundles, record, prev_hash, hash))
-     UPDATE decision_chains SET head_seq = $13, head_hash = $14 WHERE tenant = $1`,
-    [
-      tenant,
-      rows.map((r) => r.seq),
-      rows.map((r) => r.decision_id),
-      rows.map((r) => r.ts),
-      rows.map((r) => r.path),
-      rows.map((r) => r.principal),
-      rows.map((r) => r.source),
-      rows.map((r) => r.outcome),
-      rows.map((r) => JSON.stringify(r.bundles)),
-      rows.map((r) => r.record),
-      rows.map((r) => r.prev_hash),
-      rows.map((r) => r.hash),
-      seq,
-      hash,
-    ],
+       SELECT $1, u.seq, u.decision_id, u.ts, u.path, u.principal, u.source, u.outcome, u.bundles, u.record, u.prev_hash, u.hash
+       -- One JSON text for the whole batch: JSON.stringify is native, where array parameters are
+       -- escaped element by element in JavaScript.
+       FROM json_to_recordset($2::json)
+         AS u(seq bigint, decision_id text, ts bigint, path text, principal text, source text, outcome text, bundles jsonb, record text, prev_hash text, hash text))
+     UPDATE decision_chains SET head_seq = $3, head_hash = $4 WHERE tenant = $1`,
+    [tenant, JSON.stringify(rows), seq, hash],
   );
   return { inserted: rows.length, duplicates };
 }

@@ -26,7 +26,7 @@ import {
   type PreparedDecision,
   type QueuedDecision,
 } from './decisions';
-import { appendInTransaction } from './postgres-append';
+import { appendInTransaction, pgText } from './postgres-append';
 import type { PostgresThreadRequest } from './postgres-thread';
 import {
   ConflictError,
@@ -424,7 +424,7 @@ class PostgresStore implements Store {
   }
 
   async getDecision(tenant: string, id: string): Promise<DecisionRecord | undefined> {
-    const r = (await this.query('SELECT seq, record, prev_hash, hash FROM decisions WHERE tenant = $1 AND decision_id = $2', [tenant, id]))[0];
+    const r = (await this.query('SELECT seq, record, prev_hash, hash FROM decisions WHERE tenant = $1 AND decision_id = $2', [tenant, pgText(id)]))[0];
     return r && toRecord(r);
   }
 
@@ -442,11 +442,11 @@ class PostgresStore implements Store {
     if (q.until !== undefined) where.push(`ts < ${param(timestampMicros(q.until))}`);
     if (q.path !== undefined) {
       // The path itself or anything below it; '0' is the character after '/'.
-      const p = normalizePath(q.path);
+      const p = pgText(normalizePath(q.path));
       where.push(`(path = ${param(p)} OR (path >= ${param(p + '/')} AND path < ${param(p + '0')}))`);
     }
-    if (q.bundle !== undefined) where.push(`bundles ? ${param(q.bundle)}`);
-    for (const k of ['outcome', 'principal', 'source'] as const) if (q[k] !== undefined) where.push(`${k} = ${param(q[k])}`);
+    if (q.bundle !== undefined) where.push(`bundles ? ${param(pgText(q.bundle))}`);
+    for (const k of ['outcome', 'principal', 'source'] as const) if (q[k] !== undefined) where.push(`${k} = ${param(pgText(q[k]!))}`);
     const rows = await this.query(
       `SELECT seq, record, prev_hash, hash FROM decisions WHERE ${where.join(' AND ')}
        ORDER BY seq ${desc ? 'DESC' : 'ASC'} LIMIT ${param(limit + 1)}`,
@@ -530,18 +530,19 @@ class PostgresStore implements Store {
 
   async upsertAgentStatus(s: AgentStatus): Promise<void> {
     const status = canonicalJSON(s.status ?? null);
+    const agentId = pgText(s.agent_id);
     await this.tx(async (c) => {
       if ((await c.query('SELECT 1 FROM tenants WHERE id = $1', [s.tenant])).rowCount === 0) throw new NotFoundError(`tenant ${s.tenant} does not exist`);
-      const prev = (await c.query('SELECT status FROM agents WHERE tenant = $1 AND agent_id = $2 FOR UPDATE', [s.tenant, s.agent_id])).rows[0];
+      const prev = (await c.query('SELECT status FROM agents WHERE tenant = $1 AND agent_id = $2 FOR UPDATE', [s.tenant, agentId])).rows[0];
       await c.query(
         `INSERT INTO agents (tenant, agent_id, labels, last_seen, status) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (tenant, agent_id) DO UPDATE SET labels = excluded.labels, last_seen = excluded.last_seen, status = excluded.status`,
-        [s.tenant, s.agent_id, JSON.stringify(s.labels ?? {}), s.last_seen, status],
+        [s.tenant, agentId, JSON.stringify(s.labels ?? {}), s.last_seen, status],
       );
       if (prev?.status !== status)
         await c.query('INSERT INTO agent_status_history (tenant, agent_id, received_at, status) VALUES ($1, $2, $3, $4)', [
           s.tenant,
-          s.agent_id,
+          agentId,
           s.last_seen,
           status,
         ]);
@@ -557,7 +558,7 @@ class PostgresStore implements Store {
     const rows = await this.query(
       `SELECT tenant, agent_id, received_at, status FROM agent_status_history
        WHERE tenant = $1 AND agent_id = $2 ORDER BY id DESC LIMIT $3`,
-      [tenant, agentId, checkLimit(limit)],
+      [tenant, pgText(agentId), checkLimit(limit)],
     );
     return rows.map((r) => ({ ...r, status: parseJSONExact(r.status) }) as AgentStatusChange);
   }

@@ -237,6 +237,28 @@ export function storeContract(backend: string, open: () => Promise<StoreHandle>)
         assert.equal(await store.getDecision('other-tenant', r.decision_id), undefined);
       });
 
+      it('keeps ids, paths, principals and bundle names holding NUL and unpaired surrogates findable', async () => {
+        // Clients and agents choose these strings; PostgreSQL text cannot hold either character.
+        const odd = 'a\u0000b\ud800c';
+        const r = decision('odd', {
+          decision_id: `id-${odd}`,
+          path: `p/${odd}`,
+          principal: `who-${odd}`,
+          bundles: { [`b-${odd}`]: { revision: '1' } },
+          input: { s: odd },
+        });
+        assert.deepEqual(await store.appendDecisions([r]), { inserted: 1, duplicates: 0 });
+        assert.deepEqual(await store.appendDecisions([r]), { inserted: 0, duplicates: 1 });
+        const got = await store.getDecision('odd', r.decision_id);
+        assert.equal(got?.decision_id, r.decision_id);
+        assert.deepEqual(got?.input, { s: odd });
+        for (const filter of [{ path: `p/${odd}` }, { principal: `who-${odd}` }, { bundle: `b-${odd}` }]) {
+          const { records } = await store.queryDecisions({ tenant: 'odd', limit: 10, ...filter });
+          assert.deepEqual(records.map((x) => x.decision_id), [r.decision_id], JSON.stringify(filter));
+        }
+        assert.deepEqual(await verifyChain(store, 'odd'), { valid: true, records: 1 });
+      });
+
       it('rejects malformed records with a typed error and writes nothing of the batch', async () => {
         const good = decision('bad-batch');
         await assert.rejects(store.appendDecisions([good, decision('bad-batch', { timestamp: 'yesterday' })]), InvalidArgumentError);
@@ -380,6 +402,13 @@ export function storeContract(backend: string, open: () => Promise<StoreHandle>)
           store.upsertAgentStatus({ tenant: 'no-such-tenant', agent_id: 'a', labels: {}, last_seen: '2026-01-01T00:00:00Z', status: {} }),
           NotFoundError,
         );
+      });
+
+      it('keeps the status of an agent whose id holds NUL and an unpaired surrogate', async () => {
+        const id = 'agent\u0000\udc00';
+        await store.upsertAgentStatus({ tenant: 'fleet', agent_id: id, labels: { id }, last_seen: '2026-01-01T00:00:00Z', status: { s: id } });
+        const history = await store.listAgentStatusHistory('fleet', id, 10);
+        assert.deepEqual(history.map((h) => h.status), [{ s: id }]);
       });
 
       it('stores settings by key', async () => {
