@@ -41,6 +41,8 @@ export async function appendInTransaction(c: ClientBase, records: PreparedDecisi
 // agents as any JavaScript string. Those columns (lookups and filters, not the chained record text,
 // whose canonical JSON escapes such characters) store them with U+FFFD in their place, and every
 // lookup maps its argument the same way.
+// NUL is matched on purpose here, so the control-character rule does not apply.
+// eslint-disable-next-line no-control-regex
 const NOT_STORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 export function pgText(s: string): string {
