@@ -10,6 +10,7 @@
 // next commit); a third thread, the checkpointer, does it in the background (see sqlite.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { threadFailure, type DbThreadReply } from './db-thread';
 import { SQLITE_PRAGMAS, SqliteAuditLog, checkpoint, type DecisionFilter } from './sqlite-audit';
 import { WalSync } from './sqlite-sync';
 import { preparedFromQueue, type QueuedDecision } from './decisions';
@@ -25,7 +26,6 @@ export type ThreadRequest =
   | { id: number; op: 'checkpoint' }
   | { id: number; op: 'close' };
 
-export type ThreadReply = { id: number; result: unknown } | { id: number; error: { name: string; message: string } };
 
 export type ThreadRole = 'writer' | 'reader' | 'checkpointer';
 
@@ -38,21 +38,17 @@ const walSync = new WalSync(db);
 const log = new SqliteAuditLog(db);
 const port = parentPort!;
 
-function failure(id: number, e: unknown): ThreadReply {
-  const err = e as Error;
-  return { id, error: { name: err?.constructor?.name ?? 'Error', message: String(err?.message ?? e) } };
-}
 
 /** Answers a write once it is durable. */
 function afterSync(id: number, result: unknown): void {
   walSync.sync().then(
     () => port.postMessage({ id, result }),
-    (e: unknown) => port.postMessage(failure(id, e)),
+    (e: unknown) => port.postMessage(threadFailure(id, e)),
   );
 }
 
 port.on('message', (req: ThreadRequest) => {
-  let reply: ThreadReply;
+  let reply: DbThreadReply;
   try {
     switch (req.op) {
       case 'append':
@@ -90,7 +86,7 @@ port.on('message', (req: ThreadRequest) => {
         return;
     }
   } catch (e) {
-    reply = failure(req.id, e);
+    reply = threadFailure(req.id, e);
   }
   port.postMessage(reply);
 });
