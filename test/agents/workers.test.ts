@@ -6,27 +6,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildBundleFromDir, writeBundle } from '../../src/bundle';
 import { OpaDownloader, rawGet, untar, verifyBundle } from './opa-client';
+import { request } from '../server-request';
 
 const ROOT = join(__dirname, '..', '..');
-
-function send(port: number, method: string, path: string, token: string, body: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, agent: false, headers: { Authorization: `Bearer ${token}`, 'Content-Length': body.length, ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 describe('agents against two worker processes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'arbiter-agents-workers-'));
@@ -67,7 +54,7 @@ describe('agents against two worker processes', () => {
       f.path === '.manifest' ? { path: f.path, content: Buffer.from(JSON.stringify({ ...JSON.parse(f.content.toString()), revision: 'workers-test' })) } : f,
     );
     const started = performance.now();
-    const put = await send(port, 'PUT', '/tenants/demo/bundles/kubernetes', token, await writeBundle(files), { 'Content-Type': 'application/gzip' });
+    const put = await request(port, 'PUT', '/tenants/demo/bundles/kubernetes', { token, body: await writeBundle(files), headers: { 'Content-Type': 'application/gzip' }, agent: false });
     assert.equal(put.status, 201, put.body);
     const results = await Promise.all(waiting);
     const lastMs = performance.now() - started;
@@ -85,10 +72,10 @@ describe('agents against two worker processes', () => {
     const events = Array.from({ length: 50 }, (_, i) => ({ labels: { id: 'w-agent' }, decision_id: `w-${i}`, path: 'main/deny', result: [], timestamp: new Date(Date.now() + i).toISOString() }));
     const body = gzipSync(JSON.stringify(events));
     for (let i = 0; i < 4; i++) {
-      const res = await send(port, 'POST', '/tenants/demo/logs', token, body, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
+      const res = await request(port, 'POST', '/tenants/demo/logs', { token, body, headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, agent: false });
       assert.equal(res.status, 204, res.body);
     }
-    const listed = await send(port, 'GET', '/tenants/demo/decisions?source=agent&limit=1000', token, Buffer.alloc(0));
+    const listed = await request(port, 'GET', '/tenants/demo/decisions?source=agent&limit=1000', { token, agent: false });
     assert.equal(JSON.parse(listed.body).result.length, 50);
   });
 });

@@ -7,29 +7,20 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeBundle } from '../../src/bundle';
 import { mintToken } from '../../src/http/auth';
 import { parsePrometheus } from './prometheus';
+import { request } from '../server-request';
 
 const ROOT = join(__dirname, '..', '..');
 const SECRET = 'log-test-secret-0123456789abcdef';
 const MARKER = 'do-not-log-me-7f3a9c';
 
-function send(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer | string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    // A new connection per request, so the kernel spreads them over both workers.
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+// A new connection per request, so the kernel spreads them over both workers.
+const send = (port: number, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer | string) =>
+  request(port, method, path, { headers, body, agent: false });
 
 describe('server logs and metrics with two workers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'arbiter-logs-'));

@@ -18,33 +18,13 @@ import { verifyChain } from '../../src/audit/chain';
 import { writeBundle } from '../../src/bundle';
 import { mintToken } from '../../src/http/auth';
 import { openPostgresStore } from '../../src/store/postgres';
+import { request } from '../server-request';
 
 const ROOT = join(__dirname, '..', '..');
 const baseUrl = process.env.ARBITER_TEST_POSTGRES_URL;
 const SKIP = baseUrl ? false : 'skipped: ARBITER_TEST_POSTGRES_URL is not set (CI sets it; e.g. postgres://postgres@127.0.0.1:5432/test)';
 const SECRET = 'replica-test-secret-0123456789abcdef';
 const TENANT = 'fleet';
-
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-function request(port: number, method: string, path: string, opts: { token?: string; body?: Buffer | string; headers?: Record<string, string>; agent?: http.Agent } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { ...opts.headers };
-    if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent: opts.agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
 
 class Replica {
   child: ChildProcess;
