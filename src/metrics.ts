@@ -29,6 +29,9 @@ export interface FleetProbe {
   listAgents(tenant: string): Promise<AgentStatus[]>;
 }
 
+/** Seconds, from half a millisecond to 2.5 s: decision and audit-commit latency share them. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
 export class Metrics {
   readonly registry = new Registry();
   readonly decisions: Counter<'tenant' | 'path' | 'outcome'>;
@@ -56,7 +59,7 @@ export class Metrics {
       name: 'arbiter_decision_duration_seconds',
       help: 'Time from the start of evaluation to the audit commit of the decision (what the client waits for once its body is read)',
       labelNames: ['tenant'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      buckets: LATENCY_BUCKETS,
       registers,
     });
     this.agentDecisions = new Counter({
@@ -68,7 +71,7 @@ export class Metrics {
     this.auditCommitSeconds = new Histogram({
       name: 'arbiter_audit_commit_duration_seconds',
       help: 'Duration of one audit-log transaction (group commit)',
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      buckets: LATENCY_BUCKETS,
       registers,
     });
     this.auditCommittedRecords = new Counter({
