@@ -78,7 +78,12 @@ async function appendTenant(c: ClientBase, tenant: string, list: PreparedDecisio
       continue;
     }
     seen.add(id);
-    const row = chainRow({ ...r, decision_id: id, path: pgText(r.path), principal: pgText(r.principal), bundles: r.bundles.map(pgText) }, seq + 1, hash);
+    // The hash covers the record text alone, so the stored columns may differ from it (pgText).
+    const row = chainRow(r, seq + 1, hash);
+    row.decision_id = id;
+    row.path = pgText(row.path);
+    row.principal = pgText(row.principal);
+    row.bundles = row.bundles.map(pgText);
     rows.push(row);
     seq = row.seq;
     hash = row.hash;
