@@ -1,39 +1,164 @@
-// The PostgreSQL audit append: one transaction that extends each tenant's hash chain. Shared by the
-// store's append thread (postgres-thread.ts, the default) and its inline path (postgres.ts), so
-// both write exactly the same rows. Imports nothing that cannot run on a worker thread.
+// The PostgreSQL audit append: extends each tenant's hash chain. Shared by the store's append thread
+// (postgres-thread.ts, the default) and its inline path (postgres.ts), so both write exactly the
+// same rows. Imports nothing that cannot run on a worker thread.
 import type { ClientBase } from 'pg';
 import { GENESIS_HASH, chainRow, type DecisionRow, type PreparedDecision } from './decisions';
 
+/** What an append skipped: records whose id was stored already or came earlier in the batch. */
+export type Skipped = Set<PreparedDecision>;
+
 /**
- * Appends records in one transaction on `c` (BEGIN ... COMMIT, rolled back on failure). Each
- * tenant's chain is serialised by locking its decision_chains row; tenants of a batch are locked in
- * sorted order, so two writers never deadlock. A record whose id is stored already, or repeated in
- * the batch, counts as a duplicate.
+ * Each tenant's chain head as this appender last committed it. Other replicas may have moved a
+ * head since, so a head taken from here is only a guess, which the append checks.
  */
-export async function appendInTransaction(c: ClientBase, records: PreparedDecision[]): Promise<{ inserted: number; duplicates: number }> {
+export type ChainHeads = Map<string, { seq: number; hash: string }>;
+
+/**
+ * Appends records, each tenant's in chain order, and returns the duplicates it skipped; all of them
+ * or, on failure, none. When `heads` knows every tenant's head, the rows are chained from those
+ * heads and written in one statement that applies only if they are all still current: one round
+ * trip and one commit, without holding the chains' row locks across round trips
+ * (appendExpectingHeads). Otherwise (a head unknown, or moved by another writer, or an id already
+ * stored) the locking transaction appends them (appendInTransaction). `heads` learns what was
+ * committed.
+ */
+export async function appendRecords(c: ClientBase, records: PreparedDecision[], heads: ChainHeads): Promise<Skipped> {
+  const byTenant = groupByTenant(records);
+  const skipped: Skipped = new Set();
+  const allKnown = [...byTenant.keys()].every((t) => heads.has(t));
+  if (!(allKnown && (await appendExpectingHeads(c, byTenant, heads, skipped)))) await appendInTransaction(c, byTenant, heads, skipped);
+  return skipped;
+}
+
+/** appendRecords' counts. */
+export function appendCounts(records: PreparedDecision[], skipped: Skipped): { inserted: number; duplicates: number } {
+  let duplicates = 0;
+  for (const r of records) if (skipped.has(r)) duplicates++;
+  return { inserted: records.length - duplicates, duplicates };
+}
+
+function groupByTenant(records: PreparedDecision[]): Map<string, PreparedDecision[]> {
   const byTenant = new Map<string, PreparedDecision[]>();
   for (const p of records) {
     const list = byTenant.get(p.tenant);
     if (list) list.push(p);
     else byTenant.set(p.tenant, [p]);
   }
+  return byTenant;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+// The rows of a batch as one JSON text: JSON.stringify is native, where array parameters are
+// escaped element by element in JavaScript.
+const ROWS_AS_RECORDSET = `json_to_recordset($2::json)
+  AS u(tenant text, seq bigint, decision_id text, ts bigint, path text, principal text, source text, outcome text, bundles jsonb, record text, prev_hash text, hash text)`;
+
+const APPEND_EXPECTING_HEADS = `WITH move AS (
+         SELECT * FROM json_to_recordset($1::json) AS m(tenant text, old_seq bigint, old_hash text, new_seq bigint, new_hash text)
+       ), current AS (
+         SELECT c.tenant FROM decision_chains c JOIN move m ON c.tenant = m.tenant
+         WHERE c.head_seq = m.old_seq AND c.head_hash = m.old_hash
+         ORDER BY c.tenant FOR UPDATE OF c
+       ), advanced AS (
+         UPDATE decision_chains c SET head_seq = m.new_seq, head_hash = m.new_hash
+         FROM move m WHERE c.tenant = m.tenant AND (SELECT count(*) FROM current) = $3
+         RETURNING c.tenant
+       ), appended AS (
+         INSERT INTO decisions (tenant, seq, decision_id, ts, path, principal, source, outcome, bundles, record, prev_hash, hash)
+         SELECT u.tenant, u.seq, u.decision_id, u.ts, u.path, u.principal, u.source, u.outcome, u.bundles, u.record, u.prev_hash, u.hash
+         FROM ${ROWS_AS_RECORDSET} JOIN advanced a ON a.tenant = u.tenant
+       )
+       SELECT count(*) AS advanced FROM advanced`;
+
+/**
+ * The one-statement append, for a batch whose tenants' heads are all in `heads`; false if it wrote
+ * nothing. The first CTE locks the chain rows whose head is still the one expected (a concurrent
+ * writer's update is waited for, then compared); the heads move and the rows are inserted only if
+ * that is every tenant of the batch. An id already stored fails the statement on the unique index.
+ */
+async function appendExpectingHeads(c: ClientBase, byTenant: Map<string, PreparedDecision[]>, heads: ChainHeads, skipped: Skipped): Promise<boolean> {
+  const moves: { tenant: string; old_seq: number; old_hash: string; new_seq: number; new_hash: string }[] = [];
+  const rows: DecisionRow[] = [];
+  const repeated: PreparedDecision[] = [];
+  for (const [tenant, list] of byTenant) {
+    const head = heads.get(tenant)!;
+    const chained = chainFrom(list, head.seq, head.hash, new Set());
+    repeated.push(...chained.skipped);
+    rows.push(...chained.rows);
+    moves.push({ tenant, old_seq: head.seq, old_hash: head.hash, new_seq: chained.seq, new_hash: chained.hash });
+  }
+  moves.sort((x, y) => (x.tenant < y.tenant ? -1 : x.tenant > y.tenant ? 1 : 0));
+  let appended: boolean;
+  try {
+    // Named, so each connection parses and plans it once.
+    const result = await c.query({ name: 'arbiter-append-expecting-heads', text: APPEND_EXPECTING_HEADS, values: [JSON.stringify(moves), JSON.stringify(rows), moves.length] });
+    appended = Number(result.rows[0].advanced) === moves.length;
+  } catch (e) {
+    if ((e as { code?: string }).code !== UNIQUE_VIOLATION) {
+      for (const t of byTenant.keys()) heads.delete(t);
+      throw e;
+    }
+    appended = false;
+  }
+  if (!appended) return false; // the locking transaction reads the real heads
+  for (const m of moves) heads.set(m.tenant, { seq: m.new_seq, hash: m.new_hash });
+  for (const r of repeated) skipped.add(r);
+  return true;
+}
+
+/**
+ * Chains a tenant's records after (seq, hash), skipping ids in `seen` or repeated in the list,
+ * with the stored columns mapped to what PostgreSQL text can hold (pgText).
+ */
+function chainFrom(list: PreparedDecision[], seq: number, hash: string, seen: Set<string>): { rows: DecisionRow[]; seq: number; hash: string; skipped: PreparedDecision[] } {
+  const rows: DecisionRow[] = [];
+  const skipped: PreparedDecision[] = [];
+  for (const r of list) {
+    const id = pgText(r.decision_id);
+    if (seen.has(id)) {
+      skipped.push(r);
+      continue;
+    }
+    seen.add(id);
+    // The hash covers the record text alone, so the stored columns may differ from it (pgText).
+    const row = chainRow(r, seq + 1, hash);
+    row.decision_id = id;
+    row.path = pgText(row.path);
+    row.principal = pgText(row.principal);
+    row.bundles = row.bundles.map(pgText);
+    rows.push(row);
+    seq = row.seq;
+    hash = row.hash;
+  }
+  return { rows, seq, hash, skipped };
+}
+
+/**
+ * Appends the batch (by tenant) in one transaction on `c` (BEGIN ... COMMIT, rolled back on failure). Each
+ * tenant's chain is serialised by locking its decision_chains row; tenants of a batch are locked in
+ * sorted order, so two writers never deadlock. A record whose id is stored already, or repeated in
+ * the batch, is skipped (added to `skipped`). `heads` learns the heads committed.
+ */
+export async function appendInTransaction(c: ClientBase, byTenant: Map<string, PreparedDecision[]>, heads: ChainHeads, skipped: Skipped): Promise<void> {
   const tenants = [...byTenant.keys()].sort();
-  if (tenants.length === 0) return { inserted: 0, duplicates: 0 };
+  if (tenants.length === 0) return;
+  const committed: ChainHeads = new Map();
+  const repeated: PreparedDecision[] = [];
   await c.query('BEGIN');
   try {
-    let inserted = 0;
-    let duplicates = 0;
     for (const tenant of tenants) {
-      const counts = await appendTenant(c, tenant, byTenant.get(tenant)!);
-      inserted += counts.inserted;
-      duplicates += counts.duplicates;
+      const appended = await appendTenant(c, tenant, byTenant.get(tenant)!);
+      committed.set(tenant, appended.head);
+      repeated.push(...appended.skipped);
     }
     await c.query('COMMIT');
-    return { inserted, duplicates };
   } catch (e) {
     await c.query('ROLLBACK').catch(() => undefined);
     throw e;
   }
+  for (const [tenant, head] of committed) heads.set(tenant, head);
+  for (const r of repeated) skipped.add(r);
 }
 
 // PostgreSQL text holds neither NUL nor unpaired UTF-16 surrogates (JSON's \u0000 and lone \ud800
@@ -49,7 +174,7 @@ export function pgText(s: string): string {
   return s.replace(NOT_STORABLE, '\ufffd');
 }
 
-async function appendTenant(c: ClientBase, tenant: string, list: PreparedDecision[]): Promise<{ inserted: number; duplicates: number }> {
+async function appendTenant(c: ClientBase, tenant: string, list: PreparedDecision[]): Promise<{ head: { seq: number; hash: string }; skipped: PreparedDecision[] }> {
   // Creates the chain row if needed and locks it (the no-op update takes the row lock, as
   // FOR UPDATE would), returning the head as committed by whoever held the lock before.
   const head = (
@@ -66,39 +191,16 @@ async function appendTenant(c: ClientBase, tenant: string, list: PreparedDecisio
     tenant,
     list.map((r) => pgText(r.decision_id)),
   ]);
-  const seen = new Set<string>(existing.rows.map((r) => r.decision_id));
-  let seq = Number(head.head_seq);
-  let hash: string = head.head_hash;
-  let duplicates = 0;
-  const rows: DecisionRow[] = [];
-  for (const r of list) {
-    const id = pgText(r.decision_id);
-    if (seen.has(id)) {
-      duplicates++;
-      continue;
-    }
-    seen.add(id);
-    // The hash covers the record text alone, so the stored columns may differ from it (pgText).
-    const row = chainRow(r, seq + 1, hash);
-    row.decision_id = id;
-    row.path = pgText(row.path);
-    row.principal = pgText(row.principal);
-    row.bundles = row.bundles.map(pgText);
-    rows.push(row);
-    seq = row.seq;
-    hash = row.hash;
-  }
-  if (rows.length === 0) return { inserted: 0, duplicates };
+  const chained = chainFrom(list, Number(head.head_seq), head.head_hash, new Set<string>(existing.rows.map((r) => r.decision_id)));
+  const appended = { head: { seq: chained.seq, hash: chained.hash }, skipped: chained.skipped };
+  if (chained.rows.length === 0) return appended;
   await c.query(
     `WITH appended AS (
        INSERT INTO decisions (tenant, seq, decision_id, ts, path, principal, source, outcome, bundles, record, prev_hash, hash)
-       SELECT $1, u.seq, u.decision_id, u.ts, u.path, u.principal, u.source, u.outcome, u.bundles, u.record, u.prev_hash, u.hash
-       -- One JSON text for the whole batch: JSON.stringify is native, where array parameters are
-       -- escaped element by element in JavaScript.
-       FROM json_to_recordset($2::json)
-         AS u(seq bigint, decision_id text, ts bigint, path text, principal text, source text, outcome text, bundles jsonb, record text, prev_hash text, hash text))
+       SELECT u.tenant, u.seq, u.decision_id, u.ts, u.path, u.principal, u.source, u.outcome, u.bundles, u.record, u.prev_hash, u.hash
+       FROM ${ROWS_AS_RECORDSET})
      UPDATE decision_chains SET head_seq = $3, head_hash = $4 WHERE tenant = $1`,
-    [tenant, JSON.stringify(rows), seq, hash],
+    [tenant, JSON.stringify(chained.rows), chained.seq, chained.hash],
   );
-  return { inserted: rows.length, duplicates };
+  return appended;
 }

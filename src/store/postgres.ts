@@ -2,12 +2,15 @@
 //
 // - Migrations run at init() under a session advisory lock, so replicas starting together apply
 //   each one exactly once.
-// - Each tenant's hash chain is serialised by locking its decision_chains row (SELECT ... FOR
-//   UPDATE) inside the append transaction; tenants of a batch are locked in sorted order, so two
-//   replicas never deadlock. Commits are durable with PostgreSQL's default synchronous_commit=on.
+// - Each tenant's hash chain is serialised by locking its decision_chains row; tenants of a batch
+//   are locked in sorted order, so two replicas never deadlock. An appender that knows the heads it
+//   last committed appends in one statement that applies only if they are still current, else in
+//   a transaction that reads them under the lock (postgres-append.ts). Commits are durable with
+//   PostgreSQL's default synchronous_commit=on.
 // - Audit appends run on a worker thread with a connection of its own (postgres-thread.ts), which
-//   prepares the records, hashes the chain and inserts them (postgres-append.ts), so that work
-//   stays off the event loop that answers decisions.
+//   prepares the records, hashes the chain and inserts them, merging the batches that arrived while
+//   the previous append waited for PostgreSQL, so that work stays off the event loop that answers
+//   decisions.
 // - Activations send NOTIFY inside their transaction; onBundleActivated LISTENs on a dedicated
 //   connection, so every replica learns of a change as soon as it commits.
 import { Client, Pool, type PoolClient, type PoolConfig } from 'pg';
@@ -26,7 +29,7 @@ import {
   type PreparedDecision,
   type QueuedDecision,
 } from './decisions';
-import { appendInTransaction, pgText } from './postgres-append';
+import { appendCounts, appendRecords, pgText, type ChainHeads } from './postgres-append';
 import type { PostgresThreadRequest } from './postgres-thread';
 import {
   ConflictError,
@@ -87,6 +90,16 @@ class PostgresStore implements Store {
   private readonly resyncListeners = new Set<() => void>();
   private listenerConnectedBefore = false;
   private appender: AppendThread | undefined;
+  /**
+   * The append thread applies appends in call order on its one connection, so the recorder may hand
+   * it the next batch while one waits for PostgreSQL; inline appends run on pool connections at once.
+   */
+  get orderedAppends(): boolean {
+    return this.opts.appendThread ?? true;
+  }
+
+  /** The chain heads the inline append path committed (the append thread keeps its own). */
+  private readonly chainHeads: ChainHeads = new Map();
 
   constructor(
     url: string,
@@ -406,7 +419,7 @@ class PostgresStore implements Store {
     const prepared = records.map(preparedFromQueue);
     const client = await this.pool.connect();
     try {
-      return await appendInTransaction(client, prepared);
+      return appendCounts(prepared, await appendRecords(client, prepared, this.chainHeads));
     } finally {
       client.release();
     }
