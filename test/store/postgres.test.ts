@@ -183,6 +183,10 @@ if (!url) {
         // An id stored before fails the one statement on the unique index; the transaction filters it.
         assert.deepEqual(await append(third, decision('heads')), { counts: { inserted: 1, duplicates: 1 }, sent: ['WITH', ...LOCKING] });
         assert.deepEqual(await verifyChain(other, 'heads'), { valid: true, records: 6 });
+        // Record texts travel joined by line breaks, so one holding a line break is refused, not split.
+        const broken = { ...prepareDecision(decision('heads')), record: '{"a":"\n"}' };
+        await assert.rejects(appendRecords(c, [prepareDecision(decision('heads')), broken], heads), /holds a line break/);
+        assert.deepEqual(await verifyChain(other, 'heads'), { valid: true, records: 6 });
       } finally {
         await c.end();
         await other.close();
