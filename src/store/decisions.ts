@@ -67,12 +67,20 @@ export function timestampMicros(ts: string): number {
   const second = `${m[1]}T${m[2]}${m[4].toUpperCase()}`;
   if (second !== lastSecond) {
     const ms = Date.parse(second);
-    if (Number.isNaN(ms)) throw invalidTimestamp(ts);
+    if (Number.isNaN(ms) || !onTheCalendar(m[1], m[2])) throw invalidTimestamp(ts);
     lastSecond = second;
     lastSecondMs = ms;
   }
   const fraction = m[3] === undefined ? 0 : Number(m[3].padEnd(6, '0').slice(0, 6));
   return lastSecondMs * 1000 + fraction;
+}
+
+// Date.parse rolls February 30th over into March and reads hour 24 as the next day; RFC 3339 (and
+// OPA's Go parser) refuse both.
+function onTheCalendar(date: string, time: string): boolean {
+  const [year, month, day] = date.split('-').map(Number);
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return day <= daysInMonth && Number(time.slice(0, 2)) <= 23;
 }
 
 function invalidTimestamp(ts: unknown): InvalidArgumentError {

@@ -30,7 +30,9 @@ describe('decision helpers', () => {
     assert.equal(timestampMicros('1970-01-01T00:00:01.000002999Z'), 1_000_002);
     assert.equal(timestampMicros('1970-01-01T01:00:00+01:00'), 0);
     assert.equal(timestampMicros('2026-01-01T00:00:00Z'), Date.parse('2026-01-01T00:00:00Z') * 1000);
-    for (const bad of ['2026-01-01', '2026-01-01T00:00:00', 'yesterday', '2026-02-30T00:00:00Z x'])
+    assert.equal(timestampMicros('2024-02-29T23:59:59Z'), Date.parse('2024-02-29T23:59:59Z') * 1000);
+    const notOnTheCalendar = ['2026-02-29T00:00:00Z', '2026-02-30T00:00:00Z', '2026-04-31T12:00:00+02:00', '2026-01-01T24:00:00Z'];
+    for (const bad of ['2026-01-01', '2026-01-01T00:00:00', 'yesterday', '2026-02-30T00:00:00Z x', ...notOnTheCalendar])
       assert.throws(() => timestampMicros(bad), InvalidArgumentError, bad);
   });
 
