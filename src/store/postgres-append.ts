@@ -18,17 +18,25 @@ export type ChainHeads = Map<string, { seq: number; hash: string }>;
  * or, on failure, none. When `heads` knows every tenant's head, the rows are chained from those
  * heads and written in one statement that applies only if they are all still current: one round
  * trip and one commit, without holding the chains' row locks across round trips
- * (appendExpectingHeads). Otherwise (a head unknown, or moved by another writer, or an id already
- * stored) the locking transaction appends them (appendInTransaction). `heads` learns what was
- * committed.
+ * (appendExpectingHeads). A head another writer moved comes back from that statement, and the rows
+ * are chained again from it, a few times at most: replicas appending to one tenant take turns at
+ * its chain row for a statement each. Otherwise (a head unknown, an id already stored, or turns
+ * lost every time) the locking transaction appends them (appendInTransaction). `heads` learns
+ * what was committed.
  */
 export async function appendRecords(c: ClientBase, records: PreparedDecision[], heads: ChainHeads): Promise<Skipped> {
   const byTenant = groupByTenant(records);
   const skipped: Skipped = new Set();
-  const allKnown = [...byTenant.keys()].every((t) => heads.has(t));
-  if (!(allKnown && (await appendExpectingHeads(c, byTenant, heads, skipped)))) await appendInTransaction(c, byTenant, heads, skipped);
+  for (let attempt = 0; attempt < EXPECTING_ATTEMPTS && [...byTenant.keys()].every((t) => heads.has(t)); attempt++) {
+    const outcome = await appendExpectingHeads(c, byTenant, heads, skipped);
+    if (outcome === 'appended') return skipped;
+    if (outcome === 'refused') break;
+  }
+  await appendInTransaction(c, byTenant, heads, skipped);
   return skipped;
 }
+
+const EXPECTING_ATTEMPTS = 3;
 
 /** appendRecords' counts. */
 export function appendCounts(records: PreparedDecision[], skipped: Skipped): { inserted: number; duplicates: number } {
@@ -77,30 +85,39 @@ function rowsFrom(columns: string, records: string): string {
     AS u(tenant, seq, decision_id, ts, path, principal, source, outcome, bundles, prev_hash, hash, record)`;
 }
 
+// The chain rows are locked in tenant order (FOR UPDATE waits for a concurrent writer's commit and
+// then reads the head it left), the heads advance only if every one is the expected, and only the
+// rows of advanced tenants are inserted. The heads found are returned either way.
 const APPEND_EXPECTING_HEADS = `WITH move AS (
          SELECT * FROM json_to_recordset($1::json) AS m(tenant text, old_seq bigint, old_hash text, new_seq bigint, new_hash text)
        ), current AS (
-         SELECT c.tenant FROM decision_chains c JOIN move m ON c.tenant = m.tenant
-         WHERE c.head_seq = m.old_seq AND c.head_hash = m.old_hash
+         SELECT c.tenant, c.head_seq, c.head_hash, c.head_seq = m.old_seq AND c.head_hash = m.old_hash AS expected
+         FROM decision_chains c JOIN move m ON c.tenant = m.tenant
          ORDER BY c.tenant FOR UPDATE OF c
        ), advanced AS (
          UPDATE decision_chains c SET head_seq = m.new_seq, head_hash = m.new_hash
-         FROM move m WHERE c.tenant = m.tenant AND (SELECT count(*) FROM current) = $4
+         FROM move m WHERE c.tenant = m.tenant AND (SELECT count(*) FROM current WHERE expected) = $4
          RETURNING c.tenant
        ), appended AS (
          INSERT INTO decisions (tenant, seq, decision_id, ts, path, principal, source, outcome, bundles, record, prev_hash, hash)
          SELECT u.tenant, u.seq, u.decision_id, u.ts, u.path, u.principal, u.source, u.outcome, u.bundles, u.record, u.prev_hash, u.hash
          FROM ${rowsFrom('$2', '$3')} JOIN advanced a ON a.tenant = u.tenant
        )
-       SELECT count(*) AS advanced FROM advanced`;
+       SELECT (SELECT count(*) FROM advanced) AS advanced,
+         (SELECT json_agg(json_build_object('tenant', tenant, 'seq', head_seq, 'hash', head_hash)) FROM current) AS heads`;
 
 /**
- * The one-statement append, for a batch whose tenants' heads are all in `heads`; false if it wrote
- * nothing. The first CTE locks the chain rows whose head is still the one expected (a concurrent
- * writer's update is waited for, then compared); the heads move and the rows are inserted only if
- * that is every tenant of the batch. An id already stored fails the statement on the unique index.
+ * The one-statement append, for a batch whose tenants' heads are all in `heads` (APPEND_EXPECTING_HEADS):
+ * 'appended'; 'stale' when another writer had moved a head, which `heads` now holds; 'refused'
+ * when a chain row is missing or an id is already stored (the unique index fails the statement),
+ * which only the locking transaction handles.
  */
-async function appendExpectingHeads(c: ClientBase, byTenant: Map<string, PreparedDecision[]>, heads: ChainHeads, skipped: Skipped): Promise<boolean> {
+async function appendExpectingHeads(
+  c: ClientBase,
+  byTenant: Map<string, PreparedDecision[]>,
+  heads: ChainHeads,
+  skipped: Skipped,
+): Promise<'appended' | 'stale' | 'refused'> {
   const moves: { tenant: string; old_seq: number; old_hash: string; new_seq: number; new_hash: string }[] = [];
   const rows: DecisionRow[] = [];
   const repeated: PreparedDecision[] = [];
@@ -111,23 +128,24 @@ async function appendExpectingHeads(c: ClientBase, byTenant: Map<string, Prepare
     rows.push(...chained.rows);
     moves.push({ tenant, old_seq: head.seq, old_hash: head.hash, new_seq: chained.seq, new_hash: chained.hash });
   }
-  moves.sort((x, y) => (x.tenant < y.tenant ? -1 : x.tenant > y.tenant ? 1 : 0));
-  let appended: boolean;
+  let result: { advanced: string; heads: { tenant: string; seq: number | string; hash: string }[] | null };
   try {
     // Named, so each connection parses and plans it once.
-    const result = await c.query({ name: 'arbiter-append-expecting-heads', text: APPEND_EXPECTING_HEADS, values: [JSON.stringify(moves), ...rowParams(rows), moves.length] });
-    appended = Number(result.rows[0].advanced) === moves.length;
+    const values = [JSON.stringify(moves), ...rowParams(rows), moves.length];
+    result = (await c.query({ name: 'arbiter-append-expecting-heads', text: APPEND_EXPECTING_HEADS, values })).rows[0];
   } catch (e) {
-    if ((e as { code?: string }).code !== UNIQUE_VIOLATION) {
-      for (const t of byTenant.keys()) heads.delete(t);
-      throw e;
-    }
-    appended = false;
+    if ((e as { code?: string }).code === UNIQUE_VIOLATION) return 'refused';
+    for (const t of byTenant.keys()) heads.delete(t);
+    throw e;
   }
-  if (!appended) return false; // the locking transaction reads the real heads
-  for (const m of moves) heads.set(m.tenant, { seq: m.new_seq, hash: m.new_hash });
-  for (const r of repeated) skipped.add(r);
-  return true;
+  if (Number(result.advanced) === moves.length) {
+    for (const m of moves) heads.set(m.tenant, { seq: m.new_seq, hash: m.new_hash });
+    for (const r of repeated) skipped.add(r);
+    return 'appended';
+  }
+  const found = result.heads ?? [];
+  for (const h of found) heads.set(h.tenant, { seq: Number(h.seq), hash: h.hash });
+  return found.length === moves.length ? 'stale' : 'refused';
 }
 
 /**

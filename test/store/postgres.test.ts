@@ -149,7 +149,7 @@ if (!url) {
       });
     });
 
-    it('appends in one statement while the head it remembers holds, and locks the chain when another writer moved it or an id is stored', async () => {
+    it('appends in one statement from the head it remembers or the one another writer left, and locks the chain when an id is stored or the chain is gone', async () => {
       const schema = newSchema();
       const other = openPostgresStore(url, { schema });
       await other.init();
@@ -176,9 +176,10 @@ if (!url) {
         const third = decision('heads');
         assert.deepEqual(await append(third, third), { counts: { inserted: 1, duplicates: 1 }, sent: ['WITH'] });
         assert.equal(heads.get('heads')!.seq, 3);
-        // Another replica appends: the remembered head is stale, nothing is written with it.
+        // Another replica appends: the remembered head is stale, nothing is written with it, and the
+        // statement hands back the head it found, from which the records are chained again.
         await other.appendDecisions([decision('heads')]);
-        assert.deepEqual(await append(decision('heads')), { counts: { inserted: 1, duplicates: 0 }, sent: ['WITH', ...LOCKING] });
+        assert.deepEqual(await append(decision('heads')), { counts: { inserted: 1, duplicates: 0 }, sent: ['WITH', 'WITH'] });
         assert.equal(heads.get('heads')!.seq, 5);
         // An id stored before fails the one statement on the unique index; the transaction filters it.
         assert.deepEqual(await append(third, decision('heads')), { counts: { inserted: 1, duplicates: 1 }, sent: ['WITH', ...LOCKING] });
@@ -186,7 +187,14 @@ if (!url) {
         // Record texts travel joined by line breaks, so one holding a line break is refused, not split.
         const broken = { ...prepareDecision(decision('heads')), record: '{"a":"\n"}' };
         await assert.rejects(appendRecords(c, [prepareDecision(decision('heads')), broken], heads), /holds a line break/);
-        assert.deepEqual(await verifyChain(other, 'heads'), { valid: true, records: 6 });
+        // A failed append forgets the heads of its tenants, which the next one reads under the lock.
+        assert.deepEqual(await append(decision('heads')), { counts: { inserted: 1, duplicates: 0 }, sent: LOCKING });
+        assert.deepEqual(await verifyChain(other, 'heads'), { valid: true, records: 7 });
+        // A chain row gone (its tenant deleted) is not guessed at: the locking transaction starts a new chain.
+        await c.query(`DELETE FROM decisions WHERE tenant = 'heads'`);
+        await c.query(`DELETE FROM decision_chains WHERE tenant = 'heads'`);
+        assert.deepEqual(await append(decision('heads')), { counts: { inserted: 1, duplicates: 0 }, sent: ['WITH', ...LOCKING] });
+        assert.deepEqual(await verifyChain(other, 'heads'), { valid: true, records: 1 });
       } finally {
         await c.end();
         await other.close();
