@@ -1,23 +1,31 @@
 // Decision throughput of the real server on PostgreSQL against SQLite, same machine, same
 // benchmark: the seed `main/deny` policy, bench/http-input.json, wrk with N connections, durable
 // audit on both (SQLite synchronous=FULL, PostgreSQL synchronous_commit=on). Rounds alternate the
-// two stores so a busy machine's drift hits both alike; after each round the server is stopped
-// and its audit log must hold every answered decision in a valid chain.
+// two stores so a busy machine's drift hits both alike; after each round the servers are stopped
+// and the audit log must hold every answered decision in a valid chain.
 //
-//   npx tsx bench/http-pg.ts --postgres postgres://postgres@127.0.0.1:5432/test [--rounds 2] [--seconds 5] [--connections 32] [--workers 1]
+//   npx tsx bench/http-pg.ts --postgres postgres://postgres@127.0.0.1:5432/test [--rounds 2] [--seconds 5]
+//                            [--connections 32] [--workers 1] [--replicas 1] [--server dist|tsx]
+//
+// The servers run as `npm start` runs them: built JavaScript (`--server dist`, the default; run
+// `npm run build` first), or through tsx (`--server tsx`). `--replicas N` runs N servers on one
+// PostgreSQL schema, as replicas of one deployment, all appending to the demo tenant's one chain,
+// with the connections split between them (one wrk each, at the same time); SQLite runs one.
 //
 // Needs wrk (`apt-get install -y wrk`).
 
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { verifyChain } from '../src/audit/chain';
 import { openPostgresStore } from '../src/store/postgres';
 import { openSqliteStore } from '../src/store/sqlite';
 import type { Store } from '../src/store/types';
 import { waitReady, writeWrkPostScript } from './common';
+import { treeCpuSeconds } from './proc';
 
 const ROOT = join(__dirname, '..');
 
@@ -33,28 +41,14 @@ const rounds = Number(arg('rounds', '2'));
 const seconds = Number(arg('seconds', '5'));
 const connections = Number(arg('connections', '32'));
 const workers = arg('workers', '1');
+const replicas = Number(arg('replicas', '1'));
+const serverKind = arg('server', 'dist');
 
-/** user+system CPU seconds of a process and its descendants (from /proc). */
-function treeCpuSeconds(rootPid: number): number {
-  const stats = new Map<number, { ppid: number; ticks: number }>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const text = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      stats.set(Number(name), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  let ticks = 0;
-  const queue = [rootPid];
-  while (queue.length > 0) {
-    const pid = queue.pop()!;
-    ticks += stats.get(pid)?.ticks ?? 0;
-    for (const [child, s] of stats) if (s.ppid === pid) queue.push(child);
-  }
-  return ticks / 100;
+function serverArgs(): string[] {
+  if (serverKind === 'tsx') return ['--import', 'tsx', join(ROOT, 'src', 'main.ts')];
+  const entry = join(ROOT, 'dist', 'src', 'main.js');
+  if (!existsSync(entry)) throw new Error(`${entry} not found: run \`npm run build\` first (or pass --server tsx)`);
+  return [entry];
 }
 
 function ms(v: string | undefined): number {
@@ -74,33 +68,74 @@ interface Result {
   chainValid: boolean;
 }
 
+/** wrk's summary of one run: requests, non-2xx answers, requests/s and latency percentiles. */
+function wrkFigures(out: string): { requests: number; non2xx: number; rps: number; p50: number; p99: number } {
+  return {
+    requests: Number(/(\d+) requests in/.exec(out)?.[1]),
+    non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0),
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
+    p50: ms(/50%\s+(\S+)/.exec(out)?.[1]),
+    p99: ms(/99%\s+(\S+)/.exec(out)?.[1]),
+  };
+}
+
+function runWrk(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const wrk = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    wrk.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    wrk.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    wrk.on('error', reject);
+    wrk.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`wrk failed: ${err}`))));
+  });
+}
+
 async function runOnce(kind: 'sqlite' | 'postgres'): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), 'arbiter-bench-pg-'));
-  const port = 21000 + Math.floor(Math.random() * 20000);
+  const basePort = 21000 + Math.floor(Math.random() * 20000);
   const schema = `arbiter_bench_${process.pid}_${Date.now()}`;
-  const env: Record<string, string> = { ARBITER_DATA_DIR: dir, ARBITER_PORT: String(port), ARBITER_WORKERS: workers, ARBITER_LOG_LEVEL: 'warn', ARBITER_BUNDLES_DIR: join(ROOT, 'bundles') };
+  const count = kind === 'postgres' ? replicas : 1;
+  // One secret for all replicas, so the demo token the first one writes is good on every one.
+  const env: Record<string, string> = {
+    ARBITER_DATA_DIR: dir,
+    ARBITER_WORKERS: workers,
+    ARBITER_LOG_LEVEL: 'warn',
+    ARBITER_BUNDLES_DIR: join(ROOT, 'bundles'),
+    ARBITER_JWT_SECRET: randomBytes(32).toString('hex'),
+  };
   if (kind === 'postgres') {
     const url = new URL(postgres);
     url.searchParams.set('schema', schema);
     env.ARBITER_DATABASE_URL = url.toString();
   }
-  const server = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const servers: ChildProcess[] = [];
   try {
-    await waitReady(port, 120);
+    // One after another: the first creates the schema and the demo tenant.
+    for (let i = 0; i < count; i++) {
+      const server = spawn(process.execPath, serverArgs(), { cwd: ROOT, env: { ...process.env, ...env, ARBITER_PORT: String(basePort + i) }, stdio: ['ignore', 'ignore', 'inherit'] });
+      servers.push(server);
+      await waitReady(basePort + i, 120);
+    }
     const token = readFileSync(join(dir, 'demo.token'), 'utf8').trim();
     const script = writeWrkPostScript(dir, token);
-    const url = `http://127.0.0.1:${port}/v1/data/main/deny`;
-    spawnSync('wrk', ['-t1', `-c${connections}`, '-d2s', '-s', script, url]);
-    const cpuBefore = treeCpuSeconds(server.pid!);
-    const wrk = spawnSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url], { encoding: 'utf8' });
-    const cpuAfter = treeCpuSeconds(server.pid!);
-    if (wrk.status !== 0) throw new Error(`wrk failed: ${wrk.stderr}`);
-    const out = wrk.stdout;
-    const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-    const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
+    const urls = servers.map((_, i) => `http://127.0.0.1:${basePort + i}/v1/data/main/deny`);
+    const perServer = Math.max(1, Math.round(connections / count));
+    for (const url of urls) spawnSync('wrk', ['-t1', `-c${perServer}`, '-d2s', '-s', script, url]);
+    const cpu = () => servers.reduce((sum, s) => sum + treeCpuSeconds(s.pid!), 0);
+    const cpuBefore = cpu();
+    const outputs = await Promise.all(urls.map((url) => runWrk(['-t1', `-c${perServer}`, `-d${seconds}s`, '--latency', '-s', script, url])));
+    const cpuAfter = cpu();
+    const runs = outputs.map(wrkFigures);
+    const requests = runs.reduce((sum, r) => sum + r.requests, 0);
+    const non2xx = runs.reduce((sum, r) => sum + r.non2xx, 0);
+    await Promise.all(
+      servers.map((server) => {
+        const exited = new Promise((resolve) => server.once('exit', resolve));
+        server.kill('SIGTERM');
+        return exited;
+      }),
+    );
 
     let store: Store;
     if (kind === 'postgres') store = openPostgresStore(postgres, { schema });
@@ -110,16 +145,17 @@ async function runOnce(kind: 'sqlite' | 'postgres'): Promise<Result> {
     await store.close();
     return {
       store: kind,
-      rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
-      p50: ms(/50%\s+(\S+)/.exec(out)?.[1]),
-      p99: ms(/99%\s+(\S+)/.exec(out)?.[1]),
+      rps: runs.reduce((sum, r) => sum + r.rps, 0),
+      // Each replica's wrk gives its own percentiles: the median of theirs and the worst p99.
+      p50: runs.map((r) => r.p50).sort((x, y) => x - y)[Math.floor((runs.length - 1) / 2)],
+      p99: Math.max(...runs.map((r) => r.p99)),
       cpuUsPerDecision: ((cpuAfter - cpuBefore) / Math.max(1, requests)) * 1e6,
       answered: requests - non2xx,
       recorded: chain.records,
       chainValid: chain.valid,
     };
   } finally {
-    if (server.exitCode === null) server.kill('SIGKILL');
+    for (const server of servers) if (server.exitCode === null) server.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
     if (kind === 'postgres') {
       const c = new Client({ connectionString: postgres });
@@ -156,6 +192,8 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       workers,
+      replicas,
+      server: serverKind,
       connections,
       seconds,
       rounds,
