@@ -3,7 +3,6 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +11,10 @@ import { signBundleFiles, writeBundle, type BundleFile } from '../../src/bundle'
 import { createTenant, startService, type TestService } from '../http/helpers';
 import { assertMatchesSpec } from '../http/spec';
 import { OpaDownloader, untar, verifyBundle } from './opa-client';
+import { keyPair } from '../key-pair';
 
 function rsaPair() {
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { publicKey, privateKey } = keyPair('rsa', { modulusLength: 2048 });
   return { pub: publicKey.export({ type: 'spki', format: 'pem' }).toString(), priv: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
 }
 
@@ -46,7 +46,7 @@ describe('a configured signing key file', () => {
   it('makes every replica sign with the same key and kid; its type decides the algorithm', () => {
     const dirs = [mkdtempSync(join(tmpdir(), 'arbiter-a-')), mkdtempSync(join(tmpdir(), 'arbiter-b-'))];
     try {
-      const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const ec = keyPair('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
       const file = join(dirs[0], 'shared.pem');
       writeFileSync(file, ec);
       const [a, b] = dirs.map((d) => new ArbiterKeys(d, 'RS256', 'write', file));
@@ -54,7 +54,7 @@ describe('a configured signing key file', () => {
       assert.equal(a.signing.algorithm, 'ES256');
       assert.deepEqual(a.publicKeys().map((k) => k.algorithm), ['ES256']);
       assert.deepEqual(readdirSync(dirs[1]), [], 'nothing generated');
-      const ed = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const ed = keyPair('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
       writeFileSync(file, ed);
       assert.throws(() => new ArbiterKeys(dirs[1], 'RS256', 'write', file), /use an RSA key \(RS256\) or an EC P-256 key/);
       writeFileSync(file, 'garbage');

@@ -7,9 +7,10 @@ import { writeBundle } from '../../src/bundle/write';
 import { fileDigest, signBundleFiles, verifyBundleSignature, type VerificationKeys } from '../../src/bundle/sign';
 import type { BundleFile } from '../../src/bundle/read';
 import { file } from './helpers';
+import { keyPair } from '../key-pair';
 
-const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-const ec = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const rsa = keyPair('rsa', { modulusLength: 2048 });
+const ec = keyPair('ec', { namedCurve: 'P-256' });
 const pem = (k: crypto.KeyObject, type: 'pkcs8' | 'spki') => k.export({ type, format: 'pem' }) as string;
 
 const bundleFiles = (): BundleFile[] => [
@@ -129,7 +130,7 @@ test('OPA\'s verification errors: missing signatures, keys, scope, unlisted and 
   assert.deepEqual(messages(() => verifyBundleSignature(signed.filter((f) => f.path !== '.manifest'), [{ kid: 'k', key: pub, scope: 'write' }])), [
     'file(s) [.manifest] specified in bundle signatures but not found in the target bundle',
   ]);
-  const otherKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const otherKey = keyPair('rsa', { modulusLength: 2048 });
   assert.deepEqual(messages(() => verifyBundleSignature(signed, { k: { key: pem(otherKey.publicKey, 'spki'), scope: 'write' } })), [
     'failed to verify message: crypto/rsa: verification error',
   ]);
@@ -169,8 +170,8 @@ test('canonical hashing escapes like Go: <>& kept, U+2028 escaped, keys in code 
 });
 
 test('every algorithm OPA accepts signs and verifies: RS/PS/ES 256-512 and HS with a shared secret', () => {
-  const p384 = crypto.generateKeyPairSync('ec', { namedCurve: 'P-384' });
-  const p521 = crypto.generateKeyPairSync('ec', { namedCurve: 'P-521' });
+  const p384 = keyPair('ec', { namedCurve: 'P-384' });
+  const p521 = keyPair('ec', { namedCurve: 'P-521' });
   const cases: [string, string, string][] = [
     ['RS384', pem(rsa.privateKey, 'pkcs8'), pem(rsa.publicKey, 'spki')],
     ['RS512', pem(rsa.privateKey, 'pkcs8'), pem(rsa.publicKey, 'spki')],

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readBundle, verifyBundleSignature } from '../../src/bundle';
 import { createTenant, startService } from '../http/helpers';
+import { keyPair } from '../key-pair';
 
 const BIN = resolve(__dirname, '../../bin/arbiter.js');
 let work: string;
@@ -70,7 +71,7 @@ test('bundle build refuses a bundle whose tests fail and writes nothing', async 
 
 test('bundle build --signing-key signs as OPA expects (checked with node:crypto)', async () => {
   const dir = policyDir('signed');
-  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { privateKey, publicKey } = keyPair('rsa', { modulusLength: 2048 });
   writeFileSync(join(work, 'ci.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
   const r = await arbiter(['bundle', 'build', dir, '-o', 'signed.tar.gz', '--signing-key', 'ci.pem', '--kid', 'ci', '--scope', 'write', '-q']);
   assert.equal(r.code, 0, r.stderr);
@@ -88,7 +89,7 @@ test('bundle build --signing-key signs as OPA expects (checked with node:crypto)
 });
 
 test('bundle sign re-signs an existing archive; the result verifies and lists every file', async () => {
-  const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey, publicKey } = keyPair('ec', { namedCurve: 'P-256' });
   writeFileSync(join(work, 'ec.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
   const r = await arbiter(['bundle', 'sign', 'out.tar.gz', '--signing-key', 'ec.pem', '--kid', 'release', '-o', 'resigned.tar.gz', '-q']);
   assert.equal(r.code, 0, r.stderr);

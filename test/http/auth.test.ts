@@ -1,13 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, generateKeyPairSync } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { Authenticator, authorize, authorizeAdmin, mintToken } from '../../src/http/auth';
 import { HttpError } from '../../src/http/errors';
+import { keyPair } from '../key-pair';
 
 const SECRET = 'auth-test-secret-0123456789abcdef';
-const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const rsa = keyPair('rsa', { modulusLength: 2048 });
+const ec = keyPair('ec', { namedCurve: 'P-256' });
 const rsaPublic = rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString();
 const ecPublic = ec.publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
@@ -82,7 +83,7 @@ describe('Authenticator', () => {
     const auth = new Authenticator({ publicKey: ecPublic });
     const token = jwt.sign(claims, ec.privateKey, { algorithm: 'ES256', expiresIn: 60 });
     assert.equal(auth.authenticate(`Bearer ${token}`).tenant, 'team-a');
-    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const other = keyPair('ec', { namedCurve: 'P-256' });
     rejects(auth, jwt.sign(claims, other.privateKey, { algorithm: 'ES256', expiresIn: 60 }), /invalid signature/);
   });
 

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import '../../../src/rego/builtins/jwt';
 import { type BuiltinContext, lookupBuiltin } from '../../../src/rego/builtins/registry';
 import { errorOf } from './builtin-call';
 import { type Value, fromJSON, toJSON } from '../../../src/rego/eval/values';
+import { keyPair } from '../../key-pair';
 
 const NOW_S = 1_700_000_000;
 const ctx = { nowNs: BigInt(NOW_S) * 1_000_000_000n } as BuiltinContext;
@@ -49,9 +49,9 @@ test('decode errors carry OPA messages', () => {
 });
 
 test('verify_* with RSA, RSA-PSS, ECDSA and EdDSA keys as PEM and JWK', () => {
-  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const ec = generateKeyPairSync('ec', { namedCurve: 'P-384' });
-  const ed = generateKeyPairSync('ed25519');
+  const rsa = keyPair('rsa', { modulusLength: 2048 });
+  const ec = keyPair('ec', { namedCurve: 'P-384' });
+  const ed = keyPair('ed25519');
   const cases: [string, typeof rsa][] = [
     ['RS256', rsa],
     ['PS512', rsa],
@@ -67,7 +67,7 @@ test('verify_* with RSA, RSA-PSS, ECDSA and EdDSA keys as PEM and JWK', () => {
     const tampered = token.slice(0, -4) + (token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
     assert.equal(call(fn, tampered, pem), false, `${alg} tampered`);
   }
-  const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'pem', type: 'spki' }).toString();
+  const other = keyPair('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'pem', type: 'spki' }).toString();
   assert.equal(call('io.jwt.verify_rs256', sign({ alg: 'RS256' }, {}, rsa.privateKey.export({ format: 'jwk' })), other), false);
   assert.equal(errorOf(() => call('io.jwt.verify_rs256', 'a.b.c', other + 'junk')), 'extra data after a PEM certificate block');
 });
@@ -91,8 +91,8 @@ test('decode_verify checks signature, alg, iss, aud, exp and nbf', () => {
 });
 
 test('decode_verify picks keys from a JWK set by kid or by trying each', () => {
-  const a = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const b = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const a = keyPair('ec', { namedCurve: 'P-256' });
+  const b = keyPair('rsa', { modulusLength: 2048 });
   const jwks = JSON.stringify({
     keys: [
       { ...a.publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'ES256' },
@@ -120,7 +120,7 @@ test('encode_sign_raw keeps the given text and checks the header', () => {
 });
 
 test('decode_verify with a shared secret refuses asymmetric algorithms', () => {
-  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const rsa = keyPair('rsa', { modulusLength: 2048 });
   const token = sign({ alg: 'RS256' }, { sub: '1' }, rsa.privateKey.export({ format: 'jwk' }));
   assert.equal(errorOf(() => call('io.jwt.decode_verify', token, { secret: 'secret' })), 'incorrect public key type');
   const hs = sign({ alg: 'HS256' }, { sub: '1' });

@@ -2,10 +2,11 @@
 // and http.send built-ins, evaluated as a tenant's bundle would be.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { sign } from 'node:crypto';
 import { RegoError, compileModules, fromJSON, toJSON } from '../../../src/rego';
+import { keyPair } from '../../key-pair';
 
-const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const rsa = keyPair('rsa', { modulusLength: 2048 });
 const jwks = JSON.stringify({ keys: [{ ...rsa.publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256' }] });
 const NOW_S = 1_750_000_000;
 
