@@ -42,6 +42,35 @@ async function withTwoReplicas(fn: (a: Store, b: Store) => Promise<void>): Promi
   }
 }
 
+/** A store on a fresh schema and a plain client on that schema (for locks and checks); both closed afterwards. */
+async function withStoreAndAdmin(fn: (store: Store, admin: Client) => Promise<void>): Promise<void> {
+  const schema = newSchema();
+  const store = openPostgresStore(url!, { schema });
+  await store.init();
+  const admin = new Client({ connectionString: url, options: `-c search_path=${schema}` });
+  await admin.connect();
+  try {
+    await fn(store, admin);
+  } finally {
+    await admin.end();
+    await store.close();
+  }
+}
+
+/** Holds a tenant's chain row lock on `admin` (until its ROLLBACK), so the store's appends wait for it. */
+async function lockChainRow(admin: Client, tenant: string): Promise<void> {
+  await admin.query('BEGIN');
+  await admin.query('SELECT 1 FROM decision_chains WHERE tenant = $1 FOR UPDATE', [tenant]);
+}
+
+/** Resolves once PostgreSQL shows a statement on the chains waiting for a lock (5 s at most). */
+async function untilAnAppendWaits(admin: Client): Promise<void> {
+  const deadline = Date.now() + 5000;
+  const waiting = async () =>
+    Number((await admin.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%decision_chains%'`)).rows[0].n);
+  while ((await waiting()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}
+
 async function dropSchemas(): Promise<void> {
   if (!url || schemas.length === 0) return;
   const c = new Client({ connectionString: url });
@@ -201,22 +230,13 @@ if (!url) {
       }
     });
 
-    it('commits the batches that waited for the append thread together, each answered on its own', async () => {
-      const schema = newSchema();
-      const store = openPostgresStore(url, { schema });
-      await store.init();
-      const admin = new Client({ connectionString: url, options: `-c search_path=${schema}` });
-      await admin.connect();
-      try {
+    it('commits the batches that waited for the append thread together, each answered on its own', () =>
+      withStoreAndAdmin(async (store, admin) => {
         await store.appendDecisions([decision('merge')]);
-        // Holds the chain's row lock, so the thread's next append waits while more batches arrive.
-        await admin.query('BEGIN');
-        await admin.query(`SELECT 1 FROM decision_chains WHERE tenant = 'merge' FOR UPDATE`);
+        // The thread's next append waits for the lock while more batches arrive.
+        await lockChainRow(admin, 'merge');
         const first = store.appendQueued!([queueDecision(decision('merge'))]);
-        let deadline = Date.now() + 5000;
-        const waiting = async () =>
-          Number((await admin.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%decision_chains%'`)).rows[0].n);
-        while ((await waiting()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        await untilAnAppendWaits(admin);
         const repeated = decision('merge');
         const later = [
           store.appendQueued!([queueDecision(repeated), queueDecision(repeated)]),
@@ -236,11 +256,9 @@ if (!url) {
         assert.deepEqual(await verifyChain(store, 'other'), { valid: true, records: 1 });
         // Without the refused batch, the waiting batches share one transaction (one xmin).
         const good = [store.appendQueued!([queueDecision(decision('merge'))])];
-        await admin.query('BEGIN');
-        await admin.query(`SELECT 1 FROM decision_chains WHERE tenant = 'merge' FOR UPDATE`);
+        await lockChainRow(admin, 'merge');
         const held = store.appendQueued!([queueDecision(decision('merge'))]);
-        deadline = Date.now() + 5000;
-        while ((await waiting()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        await untilAnAppendWaits(admin);
         const together = [0, 1, 2].map(() => decision('merge'));
         good.push(held, ...together.map((d) => store.appendQueued!([queueDecision(d)])));
         await new Promise((r) => setTimeout(r, 100));
@@ -251,29 +269,16 @@ if (!url) {
         ]);
         assert.equal(Number(xmins.rows[0].n), 1);
         assert.deepEqual(await verifyChain(store, 'merge'), { valid: true, records: 9 });
-      } finally {
-        await admin.end();
-        await store.close();
-      }
-    });
+      }));
 
-    it('fails the appends of an append thread that died and replaces it on the next append', async () => {
-      const schema = newSchema();
-      const store = openPostgresStore(url, { schema });
-      await store.init();
-      const admin = new Client({ connectionString: url, options: `-c search_path=${schema}` });
-      await admin.connect();
-      try {
+    it('fails the appends of an append thread that died and replaces it on the next append', () =>
+      withStoreAndAdmin(async (store, admin) => {
         await store.appendDecisions([decision('restart')]);
-        // Holds the chain's row lock, so the next append waits for it inside the thread.
-        await admin.query('BEGIN');
-        await admin.query(`SELECT 1 FROM decision_chains WHERE tenant = 'restart' FOR UPDATE`);
+        // The next append waits for the lock inside the thread.
+        await lockChainRow(admin, 'restart');
         const lost = decision('restart');
         const pending = store.appendQueued!([queueDecision(lost)]);
-        const deadline = Date.now() + 5000;
-        const waiting = async () =>
-          Number((await admin.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%decision_chains%'`)).rows[0].n);
-        while ((await waiting()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        await untilAnAppendWaits(admin);
         const thread = (store as unknown as { appender: { worker: { terminate(): Promise<number> } } }).appender;
         await thread.worker.terminate();
         await assert.rejects(pending, /PostgreSQL append thread exited/);
@@ -283,11 +288,7 @@ if (!url) {
         // is free (as with any commit whose answer is lost): reported failed, stored at most once.
         const lostStored = (await store.getDecision('restart', lost.decision_id)) !== undefined;
         assert.deepEqual(await verifyChain(store, 'restart'), { valid: true, records: lostStored ? 4 : 3 });
-      } finally {
-        await admin.end();
-        await store.close();
-      }
-    });
+      }));
 
     it('rejects a failed append with the database error and keeps appending after it', async () => {
       const store = openPostgresStore(url, { schema: newSchema() });
