@@ -20,7 +20,9 @@ import { appendCounts, appendRecords, type ChainHeads } from './postgres-append'
 
 export type PostgresThreadRequest = { id: number; op: 'append'; records: QueuedDecision[] } | { id: number; op: 'close' };
 
-type Work = { id: number; op: 'append'; records: PreparedDecision[] } | { id: number; op: 'close' };
+/** An append request with its records prepared. */
+type Batch = { id: number; records: PreparedDecision[] };
+type Work = ({ op: 'append' } & Batch) | { id: number; op: 'close' };
 
 const { config } = workerData as { config: ClientConfig };
 const port = parentPort!;
@@ -51,16 +53,12 @@ async function connection(): Promise<Client> {
 }
 
 /** Appends the batches as one; answers each with its own counts. Throws if the append failed. */
-async function appendTogether(batches: { id: number; records: PreparedDecision[] }[]): Promise<void> {
-  const skipped = await appendRecords(
-    await connection(),
-    batches.flatMap((b) => b.records),
-    heads,
-  );
+async function appendTogether(batches: Batch[]): Promise<void> {
+  const skipped = await appendRecords(await connection(), batches.flatMap((b) => b.records), heads);
   for (const b of batches) port.postMessage({ id: b.id, result: appendCounts(b.records, skipped) });
 }
 
-async function appendAlone(batch: { id: number; records: PreparedDecision[] }): Promise<void> {
+async function appendAlone(batch: Batch): Promise<void> {
   try {
     await appendTogether([batch]);
   } catch (e) {
@@ -88,11 +86,14 @@ function next(): void {
     });
     return;
   }
-  const batches: { id: number; records: PreparedDecision[] }[] = [];
-  while (waiting.length > 0 && waiting[0].op === 'append') batches.push(waiting.shift() as (typeof batches)[number]);
-  const attempt = batches.length === 1 ? appendAlone(batches[0]) : appendTogether(batches).catch(async () => {
-    for (const b of batches) await appendAlone(b);
-  });
+  const batches: Batch[] = [];
+  while (waiting.length > 0 && waiting[0].op === 'append') batches.push(waiting.shift() as Batch);
+  const attempt =
+    batches.length === 1
+      ? appendAlone(batches[0])
+      : appendTogether(batches).catch(async () => {
+          for (const b of batches) await appendAlone(b);
+        });
   void attempt.then(done);
 }
 
