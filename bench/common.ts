@@ -47,3 +47,26 @@ export function writeWrkPostScript(dir: string, token: string): string {
   );
   return script;
 }
+
+/** The figures of a wrk run with --latency: requests/s, counts, and latency percentiles in ms. */
+export function parseWrk(out: string) {
+  const num = (re: RegExp) => {
+    const m = re.exec(out);
+    return m ? m[1] : undefined;
+  };
+  const ms = (v: string | undefined) => {
+    if (!v) return NaN;
+    const m = /^([\d.]+)(us|ms|s)$/.exec(v);
+    if (!m) return NaN;
+    return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
+  };
+  return {
+    rps: Number(num(/Requests\/sec:\s+([\d.]+)/)),
+    requests: Number(num(/(\d+) requests in/)),
+    non2xx: Number(num(/Non-2xx or 3xx responses:\s+(\d+)/) ?? 0),
+    errors: num(/Socket errors:([^\n]+)/),
+    p50: ms(num(/^\s*50%\s+(\S+)/m)),
+    p90: ms(num(/^\s*90%\s+(\S+)/m)),
+    p99: ms(num(/^\s*99%\s+(\S+)/m)),
+  };
+}

@@ -24,7 +24,7 @@ import { verifyChain } from '../src/audit/chain';
 import { openPostgresStore } from '../src/store/postgres';
 import { openSqliteStore } from '../src/store/sqlite';
 import type { Store } from '../src/store/types';
-import { waitReady, writeWrkPostScript } from './common';
+import { parseWrk, waitReady, writeWrkPostScript } from './common';
 import { treeCpuSeconds } from './proc';
 
 const ROOT = join(__dirname, '..');
@@ -51,12 +51,6 @@ function serverArgs(): string[] {
   return [entry];
 }
 
-function ms(v: string | undefined): number {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(v ?? '');
-  if (!m) return NaN;
-  return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
-}
-
 interface Result {
   store: string;
   rps: number;
@@ -66,17 +60,6 @@ interface Result {
   answered: number;
   recorded: number;
   chainValid: boolean;
-}
-
-/** wrk's summary of one run: requests, non-2xx answers, requests/s and latency percentiles. */
-function wrkFigures(out: string): { requests: number; non2xx: number; rps: number; p50: number; p99: number } {
-  return {
-    requests: Number(/(\d+) requests in/.exec(out)?.[1]),
-    non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0),
-    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
-    p50: ms(/50%\s+(\S+)/.exec(out)?.[1]),
-    p99: ms(/99%\s+(\S+)/.exec(out)?.[1]),
-  };
 }
 
 function runWrk(args: string[]): Promise<string> {
@@ -126,7 +109,7 @@ async function runOnce(kind: 'sqlite' | 'postgres'): Promise<Result> {
     const cpuBefore = cpu();
     const outputs = await Promise.all(urls.map((url) => runWrk(['-t1', `-c${perServer}`, `-d${seconds}s`, '--latency', '-s', script, url])));
     const cpuAfter = cpu();
-    const runs = outputs.map(wrkFigures);
+    const runs = outputs.map(parseWrk);
     const requests = runs.reduce((sum, r) => sum + r.requests, 0);
     const non2xx = runs.reduce((sum, r) => sum + r.non2xx, 0);
     await Promise.all(

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBundleFromDir, writeBundle } from '../src/bundle';
 import { treeCpuSeconds, treeRssKb } from './proc';
-import { arg, waitReady, writeWrkPostScript } from './common';
+import { arg, parseWrk, waitReady, writeWrkPostScript } from './common';
 
 const ROOT = join(__dirname, '..');
 
@@ -42,13 +42,13 @@ function request(port: number, method: string, path: string, headers: Record<str
 }
 
 /** wrk against the decision API; also the server's CPU time per decision, less distorted by a busy machine. */
-function wrk(script: string, url: string, secs: number, serverPid: number): { rps: number; p99: string; cpuUs: number } {
+function wrk(script: string, url: string, secs: number, serverPid: number): { rps: number; p99: number; cpuUs: number } {
   const cpuBefore = treeCpuSeconds(serverPid);
   const out = spawnSync('wrk', ['-t1', `-c${connections}`, `-d${secs}s`, '--latency', '-s', script, url], { encoding: 'utf8' });
   const cpu = treeCpuSeconds(serverPid) - cpuBefore;
   if (out.status !== 0) throw new Error(`wrk failed: ${out.stderr}`);
-  const requests = Number(/(\d+) requests in/.exec(out.stdout)?.[1] ?? 1);
-  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out.stdout)?.[1]), p99: /99%\s+(\S+)/.exec(out.stdout)?.[1] ?? '?', cpuUs: (cpu / Math.max(1, requests)) * 1e6 };
+  const { rps, p99, requests } = parseWrk(out.stdout);
+  return { rps, p99, cpuUs: (cpu / Math.max(1, requests)) * 1e6 };
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
 
       console.log(`round ${round}:`);
       console.log(`  server RSS: idle ${(rssIdle / 1024).toFixed(1)} MiB, with ${polls} long polls ${(rssWaiting / 1024).toFixed(1)} MiB (+${((rssWaiting - rssIdle) / 1024).toFixed(1)} MiB, ${(((rssWaiting - rssIdle) * 1024) / polls).toFixed(0)} bytes each)`);
-      console.log(`  decisions/s: idle ${idle.rps.toFixed(0)} (p99 ${idle.p99}, ${idle.cpuUs.toFixed(0)} µs server CPU each), with ${polls} long polls waiting ${busy.rps.toFixed(0)} (p99 ${busy.p99}, ${busy.cpuUs.toFixed(0)} µs): ${((busy.rps / idle.rps - 1) * 100).toFixed(1)}% throughput, ${((busy.cpuUs / idle.cpuUs - 1) * 100).toFixed(1)}% CPU per decision`);
+      console.log(`  decisions/s: idle ${idle.rps.toFixed(0)} (p99 ${idle.p99}ms, ${idle.cpuUs.toFixed(0)} µs server CPU each), with ${polls} long polls waiting ${busy.rps.toFixed(0)} (p99 ${busy.p99}ms, ${busy.cpuUs.toFixed(0)} µs): ${((busy.rps / idle.rps - 1) * 100).toFixed(1)}% throughput, ${((busy.cpuUs / idle.cpuUs - 1) * 100).toFixed(1)}% CPU per decision`);
       console.log(`  upload+validation+activation ${(published.at - started).toFixed(0)} ms; then every waiter answered: statuses ${JSON.stringify(Object.fromEntries(statuses))}, p50 ${pct(wake, 50).toFixed(0)} ms, p99 ${pct(wake, 99).toFixed(0)} ms, last ${wake[wake.length - 1].toFixed(0)} ms after the upload's answer`);
     }
   } finally {
