@@ -171,8 +171,7 @@ export class DataApi {
     const { doc, jsonText } = readDocument(Buffer.from(params.input), 'application/json', Errors.malformedInputParam);
     if (doc === undefined) throw Errors.malformedInputParam('unexpected end of JSON input');
     const input = toValue(doc, Errors.malformedInputParam);
-    const rawInput = jsonText === undefined ? undefined : { text: jsonText };
-    return { input, json: doc, rawInput, parseNs: Number(process.hrtime.bigint() - t), missing: false };
+    return { input, json: doc, rawInput: rawInputOf(jsonText), parseNs: Number(process.hrtime.bigint() - t), missing: false };
   }
 
   private async v1Body(req: IncomingMessage): Promise<ParsedInput> {
@@ -185,8 +184,7 @@ export class DataApi {
     const raw = doc === undefined ? undefined : (doc as Record<string, unknown>).input;
     if (raw === undefined || raw === null) return { parseNs: Number(process.hrtime.bigint() - t), missing: true };
     const input = toValue(raw);
-    const rawInput: RawInput | undefined = jsonText === undefined ? undefined : { text: jsonText, member: 'input' };
-    return { input, json: raw, rawInput, parseNs: Number(process.hrtime.bigint() - t), missing: false };
+    return { input, json: raw, rawInput: rawInputOf(jsonText, 'input'), parseNs: Number(process.hrtime.bigint() - t), missing: false };
   }
 
   private async v1(ctx: Ctx, parsed: ParsedInput): Promise<void> {
@@ -205,7 +203,7 @@ export class DataApi {
     const body = await readBody(ctx.req, this.o.maxRequestBytes);
     const { doc, jsonText } = readDocument(body, ctx.req.headers['content-type']);
     const input = doc === undefined ? undefined : toValue(doc);
-    const outcome = await this.decide(ctx, input, doc, jsonText === undefined ? undefined : { text: jsonText });
+    const outcome = await this.decide(ctx, input, doc, rawInputOf(jsonText));
     if (outcome.error !== undefined) return this.fail(ctx, outcome);
     const headers = { 'X-Decision-Id': outcome.decisionId };
     if (outcome.result === undefined) {
@@ -292,6 +290,12 @@ export class DataApi {
       timer_server_handler_ns: Number(process.hrtime.bigint() - ctx.started),
     };
   }
+}
+
+/** The body's JSON text as the audit log's copy of the input (the text itself, or its member `input`). */
+function rawInputOf(jsonText: string | undefined, member?: 'input'): RawInput | undefined {
+  if (jsonText === undefined) return undefined;
+  return member ? { text: jsonText, member } : { text: jsonText };
 }
 
 interface ParsedInput {

@@ -181,7 +181,7 @@ function chainFrom(list: PreparedDecision[], seq: number, hash: string, seen: Se
  * sorted order, so two writers never deadlock. A record whose id is stored already, or repeated in
  * the batch, is skipped (added to `skipped`). `heads` learns the heads committed.
  */
-export async function appendInTransaction(c: ClientBase, byTenant: Map<string, PreparedDecision[]>, heads: ChainHeads, skipped: Skipped): Promise<void> {
+async function appendInTransaction(c: ClientBase, byTenant: Map<string, PreparedDecision[]>, heads: ChainHeads, skipped: Skipped): Promise<void> {
   const tenants = [...byTenant.keys()].sort();
   if (tenants.length === 0) return;
   const committed: ChainHeads = new Map();

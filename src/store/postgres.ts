@@ -95,6 +95,10 @@ class PostgresStore implements Store {
    * it the next batch while one waits for PostgreSQL; inline appends run on pool connections at once.
    */
   get orderedAppends(): boolean {
+    return this.threadedAppends;
+  }
+
+  private get threadedAppends(): boolean {
     return this.opts.appendThread ?? true;
   }
 
@@ -430,7 +434,7 @@ class PostgresStore implements Store {
    * fails the appends it had in hand; the next ones go to its successor). Undefined inline.
    */
   private liveAppender(): AppendThread | undefined {
-    if (!(this.opts.appendThread ?? true)) return undefined;
+    if (!this.threadedAppends) return undefined;
     if (!this.appender || this.appender.failed)
       this.appender = new DbThread<PostgresThreadRequest>('postgres-thread', { config: this.clientConfig }, 'PostgreSQL append');
     return this.appender;

@@ -26,7 +26,6 @@ export type ThreadRequest =
   | { id: number; op: 'checkpoint' }
   | { id: number; op: 'close' };
 
-
 export type ThreadRole = 'writer' | 'reader' | 'checkpointer';
 
 const { file, role } = workerData as { file: string; role: ThreadRole };
@@ -37,7 +36,6 @@ if (role === 'writer') db.pragma('wal_autocheckpoint = 0');
 const walSync = new WalSync(db);
 const log = new SqliteAuditLog(db);
 const port = parentPort!;
-
 
 /** Answers a write once it is durable. */
 function afterSync(id: number, result: unknown): void {
