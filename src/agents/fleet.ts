@@ -1,6 +1,7 @@
 // Agents' status reports (protocols.md §4) and the fleet view built from them: what each agent
 // runs, when it last activated, its errors, and drift against the tenant's active versions.
 
+import { setMember } from '../json-member';
 import type { AgentStatus } from '../store/types';
 
 export class StatusError extends Error {
@@ -27,7 +28,7 @@ export function statusToKeep(body: unknown, tenant: string, now: Date): AgentSta
   if (body.bundles !== undefined && !isObject(body.bundles)) throw new StatusError('bundles must be an object');
   const { metrics: _metrics, ...kept } = body;
   const stringLabels: Record<string, string> = {};
-  for (const [k, v] of Object.entries(labels)) stringLabels[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  for (const [k, v] of Object.entries(labels)) setMember(stringLabels, k, typeof v === 'string' ? v : JSON.stringify(v));
   return { tenant, agent_id: labels.id, labels: stringLabels, last_seen: now.toISOString(), status: kept };
 }
 

@@ -2,6 +2,7 @@
 // anything is recorded: one bad event rejects the chunk with its index and reason, so an agent
 // never gets half a chunk stored and then retries the rest.
 
+import { setMember } from '../json-member';
 import { timestampMicros } from '../store/decisions';
 import type { DecisionRecord } from '../store/types';
 
@@ -22,7 +23,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 function stringLabels(labels: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(labels)) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  for (const [k, v] of Object.entries(labels)) setMember(out, k, typeof v === 'string' ? v : JSON.stringify(v));
   return out;
 }
 
@@ -49,7 +50,7 @@ export function eventToRecord(event: unknown, ctx: LogContext): DecisionRecord {
 
   const bundles: DecisionRecord['bundles'] = {};
   for (const [name, b] of Object.entries((event.bundles ?? {}) as Record<string, unknown>)) {
-    bundles[name] = isObject(b) && typeof b.revision === 'string' ? { revision: b.revision } : {};
+    setMember(bundles, name, isObject(b) && typeof b.revision === 'string' ? { revision: b.revision } : {});
   }
   const metrics = isObject(event.metrics) ? event.metrics : {};
   const handlerNs = metrics.timer_server_handler_ns;

@@ -5,6 +5,7 @@
 //     set it, creating missing parent objects (listed in `masked`).
 // Pointers must start with /input, /result or /nd_builtin_cache. Paths that do not exist are
 // ignored, arrays are not traversed, and a malformed rule is skipped and reported, as OPA does.
+import { setMember } from '../json-member';
 import type { DecisionRecord } from '../store/types';
 
 export interface MaskRule {
@@ -89,7 +90,7 @@ function maskValue(root: unknown, rule: MaskRule): boolean {
     if (!isObject(node)) return false;
     if (!Object.hasOwn(node, keys[i])) {
       if (rule.op === 'remove') return false;
-      node[keys[i]] = {};
+      setMember(node, keys[i], {});
     }
     node = node[keys[i]];
   }
@@ -99,7 +100,7 @@ function maskValue(root: unknown, rule: MaskRule): boolean {
     if (!Object.hasOwn(node, last)) return false;
     delete node[last];
   } else {
-    node[last] = structuredClone(rule.value);
+    setMember(node, last, structuredClone(rule.value));
   }
   return true;
 }

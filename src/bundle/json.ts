@@ -2,6 +2,8 @@
 // literals as written (OPA hashes structured files with their numbers' original text), plus the
 // canonical encoding OPA's signature hashing uses.
 
+import { setMember } from '../json-member';
+
 /** A number literal exactly as written in the source text. */
 export class RawNumber {
   constructor(readonly text: string) {}
@@ -210,12 +212,6 @@ class Parser {
     if (next !== undefined && /[0-9.eE+-]/.test(next)) this.fail('invalid number');
     return new RawNumber(m[0]);
   }
-}
-
-/** Sets an own member even for keys like "__proto__". */
-export function setMember(obj: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-  else obj[key] = value;
 }
 
 /** Converts RawJSON to plain JSON data: integers beyond 2^53 become bigint so they stay exact. */

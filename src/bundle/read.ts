@@ -7,7 +7,8 @@ import * as zlib from 'node:zlib';
 import * as tar from 'tar-stream';
 import { parseDocument } from 'yaml';
 import { BundleError, type Problem } from './errors';
-import { JSONSyntaxError, MAX_DEPTH, parseJSONData, setMember } from './json';
+import { JSONSyntaxError, MAX_DEPTH, parseJSONData } from './json';
+import { setMember } from '../json-member';
 import { defaultManifest, parseManifest, type Manifest } from './manifest';
 import { baseName, dirName, manifestGlobMatch, normalizeEntryPath } from './paths';
 

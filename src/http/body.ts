@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
+import { setMember } from '../json-member';
 import { fromJSON, parseJSON, type RObject, type Value } from '../rego/eval/values';
 import { Errors } from './errors';
 
@@ -102,7 +103,7 @@ function toPlain(v: Value): unknown {
   if (Array.isArray(v)) return v.map(toPlain);
   const out: Record<string, unknown> = {};
   (v as RObject).forEach((x, k) => {
-    out[typeof k === 'string' ? k : String(k)] = toPlain(x);
+    setMember(out, typeof k === 'string' ? k : String(k), toPlain(x));
   });
   return out;
 }

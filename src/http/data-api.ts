@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DecisionService, DecisionOutcome } from '../engine/decisions';
 import type { Engine } from '../engine/engine';
 import type { PolicySet } from '../engine/policy-set';
+import { setMember } from '../json-member';
 import type { Value } from '../rego/eval/values';
 import { ALL_TENANTS, authorize, type Authenticator, type Principal } from './auth';
 import { readBody, parseDocument, readDocument, toValue } from './body';
@@ -322,7 +323,7 @@ export function mergeCommon(common: unknown, item: unknown): unknown {
   if (common === undefined) return item;
   if (!isObject(common) || !isObject(item)) return item;
   const out: Record<string, unknown> = { ...common };
-  for (const [k, v] of Object.entries(item)) out[k] = k in common ? mergeCommon(common[k], v) : v;
+  for (const [k, v] of Object.entries(item)) setMember(out, k, Object.hasOwn(common, k) ? mergeCommon(common[k], v) : v);
   return out;
 }
 

@@ -50,18 +50,26 @@ function sortedView(v: unknown): unknown {
   }
   if (!sorted && keys.some((k) => INDEX_KEY.test(k))) throw NEEDS_SLOW_PATH;
   const order = sorted ? keys : keys.sort();
-  let copy: Record<string, unknown> | undefined = sorted ? undefined : {};
+  let copy: Record<string, unknown> | undefined = sorted ? undefined : memberCopy();
   for (let i = 0; i < order.length; i++) {
     const k = order[i];
     const x = o[k];
     const y = x === undefined || typeof x === 'function' || typeof x === 'symbol' ? undefined : sortedView(x);
     if (!copy && y !== x) {
-      copy = {};
+      copy = memberCopy();
       for (let j = 0; j < i; j++) copy[order[j]] = o[order[j]];
     }
     if (copy && y !== undefined) copy[k] = y;
   }
   return copy ?? o;
+}
+
+/**
+ * An object for copied members. Without a prototype, a member named "__proto__" (which JSON.parse
+ * makes an ordinary member) is stored as one instead of replacing the prototype and vanishing.
+ */
+function memberCopy(): Record<string, unknown> {
+  return Object.create(null) as Record<string, unknown>;
 }
 
 function canonicalSlow(v: unknown): string {

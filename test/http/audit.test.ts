@@ -195,4 +195,40 @@ describe('audit routes', () => {
     const v = await svc.http().get('/tenants/plain/decisions/verify').set('Authorization', read);
     assert.deepEqual(v.body, { valid: true, records: 3 });
   });
+
+  it('answers and records a member named __proto__ like any other, in single and batch decisions', async () => {
+    await createTenant(svc, 'proto');
+    const echo = 'package echo\n\nout := input\n\nkeys := {k | some k, _ in input}\n';
+    assert.equal((await upload(svc, 'proto', 'echo', { '.manifest': '{"revision":"e","roots":["echo"]}', 'echo/echo.rego': echo })).status, 201);
+    const decide = `Bearer ${svc.token('proto', 'decide')}`;
+    const read = `Bearer ${svc.token('proto', 'audit:read')}`;
+    const inputText = '{"b":1,"__proto__":{"polluted":true},"a":{"__proto__":2,"c":3}}';
+    const input = JSON.parse(inputText) as Record<string, unknown>;
+    const single = await svc.http().post('/v1/data/echo').set('Authorization', decide).set('Content-Type', 'application/json').send(`{"input":${inputText}}`);
+    assert.equal(single.status, 200, single.text);
+    assert.deepEqual(single.body.result.keys, ['__proto__', 'a', 'b'], 'the policy sees the member');
+    assert.ok(Object.hasOwn(single.body.result.out, '__proto__'), single.text);
+    assert.deepEqual(single.body.result.out, input);
+    const batch = await svc
+      .http()
+      .post('/v1/batch/data/echo/out')
+      .set('Authorization', decide)
+      .set('Content-Type', 'application/json')
+      .send(`{"common_input":{"__proto__":{"common":1}},"inputs":{"one":${inputText}}}`);
+    assert.equal(batch.status, 200, batch.text);
+    // The common input is merged under the item's like any other member.
+    const merged = JSON.parse('{"b":1,"__proto__":{"common":1,"polluted":true},"a":{"__proto__":2,"c":3}}') as unknown;
+    assert.deepEqual(batch.body.responses.one.result, merged);
+    const recorded = [
+      [single.body.decision_id, input],
+      [batch.body.responses.one.decision_id, merged],
+    ] as const;
+    for (const [id, evaluated] of recorded) {
+      const rec = await svc.http().get(`/tenants/proto/decisions/${id}`).set('Authorization', read);
+      assert.equal(rec.status, 200);
+      assert.deepEqual(rec.body.input, evaluated, 'the audit log holds the input that was evaluated');
+    }
+    const v = await svc.http().get('/tenants/proto/decisions/verify').set('Authorization', read);
+    assert.deepEqual(v.body, { valid: true, records: 2 });
+  });
 });

@@ -53,6 +53,13 @@ describe('decision helpers', () => {
     assert.throws(() => canonicalJSON({ n: NaN }), TypeError);
   });
 
+  it('keeps a member named __proto__ when it sorts the members (JSON.parse makes it an ordinary member)', () => {
+    const text = '{"b":1,"__proto__":{"z":[1]},"a":{"y":2,"__proto__":3}}';
+    const want = '{"__proto__":{"z":[1]},"a":{"__proto__":3,"y":2},"b":1}';
+    assert.equal(canonicalJSON(JSON.parse(text)), want);
+    assert.equal(canonicalJSONReference(JSON.parse(text)), want);
+  });
+
   it('prints the same text on its fast path as the reference encoder', () => {
     // A small deterministic generator: nested objects with unsorted, integer-like, empty and
     // non-ASCII keys, undefined members, bigints and floats.

@@ -13,6 +13,8 @@
 // can serve every request without copying. Builders (`new RObject()`, `set`, `add`) are used only
 // while a value is being constructed.
 
+import { setMember } from '../../json-member';
+
 export type Value = null | boolean | number | bigint | string | Value[] | RObject | RSet;
 
 /** The order of types in Rego's total order of values (as OPA's ast.Compare). */
@@ -410,7 +412,7 @@ export function toJSON(v: Value): unknown {
       if (Array.isArray(v)) return v.map(toJSON);
       if (v instanceof RSet) return v.sorted().map(toJSON);
       const out: Record<string, unknown> = {};
-      for (const [k, x] of v.sortedEntries()) out[typeof k === 'string' ? k : stringifyJSON(k)] = toJSON(x);
+      for (const [k, x] of v.sortedEntries()) setMember(out, typeof k === 'string' ? k : stringifyJSON(k), toJSON(x));
       return out;
     }
     default:
