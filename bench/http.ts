@@ -3,13 +3,14 @@
 // After each run the server is stopped and the audit log is checked: every answered decision must
 // be there. Also reports the server's CPU time per decision (robust when the machine is busy).
 //
-//   npx tsx bench/http.ts [--workers 1[,2]] [--seconds 10] [--rounds 1] [--connections 32] [--threads 1]
-//                         [--path main/deny] [--server dist|tsx] [--dist DIR[,DIR...]] [--echo]
+//   npx tsx bench/http.ts [--workers 1[,2]] [--durability disk[,process]] [--seconds 10] [--rounds 1]
+//                         [--connections 32] [--threads 1] [--path main/deny] [--server dist|tsx]
+//                         [--dist DIR[,DIR...]] [--echo]
 //
 // The server runs as `npm start` runs it: built JavaScript (`--server dist`, the default; run
 // `npm run build` first), or through tsx (`--server tsx`, slower: tsx wraps every named closure).
-// Several `--dist` folders (builds of different commits) and several `--workers` counts make
-// variants; each round runs every variant once, alternating, so a busy machine's drift hits them
+// Several `--dist` folders (builds of different commits), `--workers` counts and
+// `--durability` settings (ARBITER_AUDIT_DURABILITY) make variants; each round runs every variant once, alternating, so a busy machine's drift hits them
 // alike, and the summary gives each variant's median over the rounds. `--echo` adds a bare
 // node:http server (parse the body, answer JSON) as a variant: the floor under the same load.
 //
@@ -27,6 +28,7 @@ import { arg, parseWrk, writeWrkPostScript } from './common';
 const ROOT = join(__dirname, '..');
 
 const workerCounts = arg('workers', '1').split(',');
+const durabilities = arg('durability', 'disk').split(',');
 const seconds = Number(arg('seconds', '10'));
 const rounds = Number(arg('rounds', '1'));
 const connections = Number(arg('connections', '32'));
@@ -88,6 +90,8 @@ async function waitReady(port: number, server: ChildProcess, output: () => strin
 interface Variant {
   name: string;
   workers: string;
+  /** ARBITER_AUDIT_DURABILITY of the server. */
+  durability: string;
   /** Folder of the built server (holding src/main.js); unused with --server tsx. */
   dist: string;
   /** The floor instead of Arbiter: bare node:http that parses the body and answers JSON, no audit. */
@@ -133,7 +137,15 @@ async function runOnce(v: Variant): Promise<RunResult> {
   const port = 21000 + Math.floor(Math.random() * 20000);
   const server = spawn(process.execPath, serverCommand(v), {
     cwd: ROOT,
-    env: { ...process.env, ARBITER_DATA_DIR: dir, ARBITER_PORT: String(port), ARBITER_WORKERS: v.workers, ARBITER_LOG_LEVEL: 'warn', ARBITER_BUNDLES_DIR: join(ROOT, 'bundles') },
+    env: {
+      ...process.env,
+      ARBITER_DATA_DIR: dir,
+      ARBITER_PORT: String(port),
+      ARBITER_WORKERS: v.workers,
+      ARBITER_AUDIT_DURABILITY: v.durability,
+      ARBITER_LOG_LEVEL: 'warn',
+      ARBITER_BUNDLES_DIR: join(ROOT, 'bundles'),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   // The server's log (warnings and errors only), kept for the error message if it fails to start.
@@ -197,11 +209,15 @@ async function main(): Promise<void> {
   const variants: Variant[] = [];
   for (const dist of distDirs) {
     for (const workers of workerCounts) {
-      const name = [distDirs.length > 1 ? basename(dist) : '', `workers=${workers}`].filter(Boolean).join(' ');
-      variants.push({ name, workers, dist });
+      for (const durability of durabilities) {
+        const name = [distDirs.length > 1 ? basename(dist) : '', `workers=${workers}`, durabilities.length > 1 ? `durability=${durability}` : '']
+          .filter(Boolean)
+          .join(' ');
+        variants.push({ name, workers, durability, dist });
+      }
     }
   }
-  if (process.argv.includes('--echo')) variants.push({ name: 'node:http echo (floor)', workers: '1', dist: '', echo: true });
+  if (process.argv.includes('--echo')) variants.push({ name: 'node:http echo (floor)', workers: '1', durability: '', dist: '', echo: true });
   const results = new Map<Variant, RunResult[]>(variants.map((v) => [v, []]));
   console.log(`server=${serverKind} connections=${connections} seconds=${seconds} rounds=${rounds}`);
   for (let round = 0; round < rounds; round++) {

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readOrCreateFile } from './files';
+import type { AuditDurability } from './store/types';
 import { join, resolve } from 'node:path';
 
 export interface Config {
@@ -32,6 +33,7 @@ export interface Config {
   wasmCrossCheckRate: number;
   auditRetentionSeconds: number;
   auditRetentionIntervalSeconds: number;
+  auditDurability: AuditDurability;
   logLevel: string;
   agents: {
     signingAlgorithm: 'RS256' | 'ES256';
@@ -71,6 +73,7 @@ export const SETTINGS: { name: string; default: string; description: string }[] 
   { name: 'ARBITER_WASM_CROSSCHECK_RATE', default: '0.01', description: 'Fraction of decisions answered by a `policy.wasm` that the Rego engine re-evaluates to compare (0 turns it off).' },
   { name: 'ARBITER_AUDIT_RETENTION', default: '90d', description: 'Decision records older than this are pruned; `0` keeps them forever.' },
   { name: 'ARBITER_AUDIT_RETENTION_INTERVAL', default: '1h', description: 'How often the pruning runs.' },
+  { name: 'ARBITER_AUDIT_DURABILITY', default: 'disk', description: 'When a decision may be answered: `disk` once its audit record is committed and synced to disk (survives a power cut); `process` once it is committed, with the disk sync running in the background (survives Arbiter being killed, not a power cut or kernel crash; about 30% more decisions/s). Embedded SQLite only; with PostgreSQL the server\'s `synchronous_commit` decides.' },
   { name: 'ARBITER_SIGNING_ALGORITHM', default: 'RS256', description: 'Algorithm of the key Arbiter signs served bundles with (`RS256` or `ES256`); the key is generated into the data directory on first start.' },
   { name: 'ARBITER_SIGNING_KEY_FILE', default: '(unset: generated into the data directory)', description: 'PEM private key (RSA or EC P-256) to sign served bundles with; give every replica the same one. Its type decides the algorithm.' },
   { name: 'ARBITER_SIGNING_SCOPE', default: 'write', description: 'Scope written into the signatures of served bundles; agents configure the same scope.' },
@@ -168,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wasmCrossCheckRate: fraction('ARBITER_WASM_CROSSCHECK_RATE', 0.01),
     auditRetentionSeconds: duration('ARBITER_AUDIT_RETENTION', '90d'),
     auditRetentionIntervalSeconds: Math.max(1, duration('ARBITER_AUDIT_RETENTION_INTERVAL', '1h')),
+    auditDurability: auditDurability(str('ARBITER_AUDIT_DURABILITY')),
     logLevel: str('ARBITER_LOG_LEVEL') ?? 'info',
     agents: {
       signingAlgorithm: signingAlgorithm(str('ARBITER_SIGNING_ALGORITHM')),
@@ -184,6 +188,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 function signingAlgorithm(raw: string | undefined): 'RS256' | 'ES256' {
   if (raw === undefined || raw === 'RS256' || raw === 'ES256') return raw ?? 'RS256';
   throw new ConfigError(`ARBITER_SIGNING_ALGORITHM must be RS256 or ES256, got '${raw}'`);
+}
+
+function auditDurability(raw: string | undefined): AuditDurability {
+  if (raw === undefined || raw === 'disk' || raw === 'process') return raw ?? 'disk';
+  throw new ConfigError(`ARBITER_AUDIT_DURABILITY must be disk or process, got '${raw}'`);
 }
 
 /** The HS256 secret: from the environment, else from the data directory, else generated there. */

@@ -50,7 +50,7 @@ function readVersion(): string {
  */
 export function openStore(config: Config, servesHttp = true): Store {
   const url = config.databaseUrl;
-  const opts = { writerThread: servesHttp };
+  const opts = { writerThread: servesHttp, auditDurability: config.auditDurability };
   if (!url) return openSqliteStore(join(config.dataDir, 'arbiter.db'), opts);
   if (url.startsWith('sqlite:')) return openSqliteStore(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''), opts);
   const [pgUrl, pgOpts] = postgresTarget(url);
@@ -189,7 +189,7 @@ export function writeBootstrapTokens(config: Config, secret: string): { admin: s
 function printWelcome(config: Config, files: { admin: string; demo: string } | undefined, logger: Logger): void {
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const base = `http://${host}:${config.port}`;
-  logger.info({ url: base }, 'arbiter is serving');
+  logger.info({ url: base, audit_durability: config.auditDurability }, 'arbiter is serving');
   if (!files) return;
   const input = JSON.stringify({
     input: { kind: 'Deployment', spec: { template: { metadata: { labels: {} }, spec: { containers: [{ name: 'app', securityContext: { privileged: true } }] } } } },

@@ -26,6 +26,8 @@ export class WalSync {
   /** Commits that finished after the running sync started: the next sync covers them. */
   private waiting: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private readonly walFile: string;
+  /** A sync nobody waited for that failed, until throwIfBackgroundFailed reports it. */
+  private backgroundFailure: Error | undefined;
 
   constructor(db: Database.Database) {
     const main = (db.pragma('database_list') as { name: string; file: string }[]).find((d) => d.name === 'main');
@@ -39,6 +41,25 @@ export class WalSync {
       this.waiting.push({ resolve, reject });
       if (!this.syncing) this.start();
     });
+  }
+
+  /**
+   * Covers what the connection committed so far with a sync that nobody waits for (the `process`
+   * audit durability). Its failure is kept for throwIfBackgroundFailed.
+   */
+  syncInBackground(): void {
+    this.waiting.push({ resolve: () => undefined, reject: (e) => (this.backgroundFailure = e) });
+    if (!this.syncing) this.start();
+  }
+
+  /**
+   * Throws, once, the failure of a background sync: called before the next commit, which then
+   * fails (and is not acknowledged) instead of the disk error going unnoticed.
+   */
+  throwIfBackgroundFailed(): void {
+    const failure = this.backgroundFailure;
+    this.backgroundFailure = undefined;
+    if (failure) throw new Error(`the audit log's background sync to disk failed: ${failure.message}`);
   }
 
   close(): void {

@@ -5,7 +5,9 @@
 // writer commits).
 //
 // Writes commit with synchronous=NORMAL and are answered once WalSync has synced the WAL (see
-// sqlite-sync.ts): while one sync runs, the next requests are already being committed. The writer
+// sqlite-sync.ts): while one sync runs, the next requests are already being committed. With the
+// `process` audit durability, appends are answered right after their commit and the sync that
+// covers them runs in the background (a failed one fails the next append). The writer
 // does not checkpoint after its commits (copying the WAL into the database file would stall the
 // next commit); a third thread, the checkpointer, does it in the background (see sqlite.ts).
 import { parentPort, workerData } from 'node:worker_threads';
@@ -14,7 +16,7 @@ import { threadFailure, type DbThreadReply } from './db-thread';
 import { SQLITE_PRAGMAS, SqliteAuditLog, checkpoint, type DecisionFilter } from './sqlite-audit';
 import { WalSync } from './sqlite-sync';
 import { preparedFromQueue, type QueuedDecision } from './decisions';
-import type { AgentStatus } from './types';
+import type { AgentStatus, AuditDurability } from './types';
 
 export type ThreadRequest =
   | { id: number; op: 'append'; records: QueuedDecision[] }
@@ -28,7 +30,7 @@ export type ThreadRequest =
 
 export type ThreadRole = 'writer' | 'reader' | 'checkpointer';
 
-const { file, role } = workerData as { file: string; role: ThreadRole };
+const { file, role, auditDurability } = workerData as { file: string; role: ThreadRole; auditDurability: AuditDurability };
 const db = new Database(file);
 for (const p of SQLITE_PRAGMAS) db.pragma(p);
 db.pragma('synchronous = NORMAL');
@@ -50,6 +52,12 @@ port.on('message', (req: ThreadRequest) => {
   try {
     switch (req.op) {
       case 'append':
+        if (auditDurability === 'process') {
+          walSync.throwIfBackgroundFailed();
+          reply = { id: req.id, result: log.append(req.records.map(preparedFromQueue)) };
+          walSync.syncInBackground();
+          break;
+        }
         afterSync(req.id, log.append(req.records.map(preparedFromQueue)));
         return;
       case 'prune':

@@ -41,6 +41,7 @@ import {
   type ActiveBundle,
   type AgentStatus,
   type AgentStatusChange,
+  type AuditDurability,
   type BundleActivation,
   type BundleVersionMeta,
   type ChainEntry,
@@ -72,6 +73,8 @@ export interface SqliteStoreOptions {
    * in-memory database.
    */
   checkpointThread?: boolean;
+  /** When an audit append resolves: after the sync of its commit (`disk`, the default) or after the commit. */
+  auditDurability?: AuditDurability;
 }
 
 type Row = Record<string, any>;
@@ -92,8 +95,8 @@ const DEFAULT_PRUNE_BATCH = 1000;
 type SqliteThread = DbThread<ThreadRequest>;
 
 /** A thread of sqlite-thread.ts with its own connection to the file. */
-function sqliteThread(file: string, role: ThreadRole): SqliteThread {
-  return new DbThread<ThreadRequest>('sqlite-thread', { file, role }, `SQLite ${role}`);
+function sqliteThread(file: string, role: ThreadRole, auditDurability: AuditDurability = 'disk'): SqliteThread {
+  return new DbThread<ThreadRequest>('sqlite-thread', { file, role, auditDurability }, `SQLite ${role}`);
 }
 
 export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): Store {
@@ -146,7 +149,7 @@ class SqliteStore implements Store {
     apply.immediate();
     // An in-memory database exists only on this connection, so a writer thread could not share it.
     const inMemory = this.file === '' || this.file === ':memory:' || this.file.startsWith('file::memory:');
-    if ((this.opts.writerThread ?? true) && !inMemory) this.writer = sqliteThread(this.file, 'writer');
+    if ((this.opts.writerThread ?? true) && !inMemory) this.writer = sqliteThread(this.file, 'writer', this.opts.auditDurability);
     if ((this.opts.readerThread ?? true) && !inMemory) this.reader = sqliteThread(this.file, 'reader');
     if ((this.opts.checkpointThread ?? true) && !inMemory) {
       this.backgroundCheckpoints = true;
@@ -171,7 +174,7 @@ class SqliteStore implements Store {
    * it had in hand; the next ones go to its successor). Undefined in inline mode.
    */
   private liveWriter(): SqliteThread | undefined {
-    if (this.writer?.failed) this.writer = sqliteThread(this.file, 'writer');
+    if (this.writer?.failed) this.writer = sqliteThread(this.file, 'writer', this.opts.auditDurability);
     return this.writer;
   }
 
@@ -401,6 +404,8 @@ class SqliteStore implements Store {
     if (!this.walSync) return this.auditLog.append(records);
     // Inline: the transaction without the fsync, so the event loop is not blocked by the disk;
     // the connection is back to FULL for every other write.
+    const inBackground = this.opts.auditDurability === 'process';
+    if (inBackground) this.walSync.throwIfBackgroundFailed();
     this.db.pragma('synchronous = NORMAL');
     let counts: { inserted: number; duplicates: number };
     try {
@@ -408,7 +413,8 @@ class SqliteStore implements Store {
     } finally {
       this.db.pragma('synchronous = FULL');
     }
-    await this.walSync.sync();
+    if (inBackground) this.walSync.syncInBackground();
+    else await this.walSync.sync();
     this.appended(records);
     return counts;
   }

@@ -207,3 +207,12 @@ export class ConflictError extends Error {}
 export class NotFoundError extends Error {}
 /** A malformed argument: bad cursor, timestamp, limit. The HTTP layer answers 400. */
 export class InvalidArgumentError extends Error {}
+
+/**
+ * When a decision's audit record counts as written, so that its answer may be sent:
+ * - `disk`: committed and synced to disk (fdatasync); survives a power cut or a kernel crash;
+ * - `process`: committed to the database (for SQLite: written to the operating system, synced
+ *   in the background right after); survives Arbiter being killed, but a power cut or kernel
+ *   crash may lose the last few milliseconds of answered decisions.
+ */
+export type AuditDurability = 'disk' | 'process';

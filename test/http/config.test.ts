@@ -15,6 +15,7 @@ describe('configuration', () => {
     assert.equal(c.demo, true);
     assert.equal(c.databaseUrl, undefined);
     assert.equal(c.auditRetentionSeconds, 90 * 86400);
+    assert.equal(c.auditDurability, 'disk');
     assert.ok(c.workers >= 1);
   });
 
@@ -31,6 +32,7 @@ describe('configuration', () => {
       ARBITER_DEMO: 'false',
       ARBITER_AUDIT_RETENTION: '0',
       ARBITER_BOOTSTRAP_TOKEN_TTL: '12h',
+      ARBITER_AUDIT_DURABILITY: 'process',
     });
     assert.equal(c.port, 9000);
     assert.equal(c.dataDir, '/var/lib/arbiter');
@@ -41,6 +43,7 @@ describe('configuration', () => {
     assert.equal(c.demo, false);
     assert.equal(c.auditRetentionSeconds, 0);
     assert.equal(c.bootstrapTokenTtlSeconds, 12 * 3600);
+    assert.equal(c.auditDurability, 'process');
   });
 
   it('fails fast with the variable name on bad values', () => {
@@ -54,6 +57,7 @@ describe('configuration', () => {
       { ARBITER_JWT_PUBLIC_KEY: 'not a pem' },
       { ARBITER_JWT_PUBLIC_KEY_FILE: '/no/such/key.pem' },
       { ARBITER_DATABASE_URL: 'mysql://x' },
+      { ARBITER_AUDIT_DURABILITY: 'fsync' },
     ];
     for (const env of bad) {
       const name = Object.keys(env)[0];

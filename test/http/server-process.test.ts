@@ -1,6 +1,7 @@
-// The real server, as `npm start` runs it (two cluster workers, demo bootstrap), under load and
-// then killed with SIGKILL: every decision a client got an answer for must be in the audit log,
-// and the tenant's hash chain must still verify.
+// The real server, as `npm start` runs it (demo bootstrap; two cluster workers, and one process
+// acknowledging after the commit with ARBITER_AUDIT_DURABILITY=process), under load and then
+// killed with SIGKILL: every decision a client got an answer for must be in the audit log, and the
+// tenant's hash chain must still verify.
 
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,7 +49,7 @@ async function waitReady(port: number, child: ChildProcess): Promise<void> {
 }
 
 describe('the server process', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'arbiter-crash-'));
+  const dirs: string[] = [];
   let child: ChildProcess | undefined;
   after(() => {
     try {
@@ -56,16 +57,30 @@ describe('the server process', () => {
     } catch {
       // already gone
     }
-    rmSync(dir, { recursive: true, force: true });
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('loses no acknowledged decision when killed under load', async () => {
+  const setups = [
+    { workers: '2', durability: 'disk' },
+    { workers: '1', durability: 'process' },
+  ];
+  for (const { workers, durability } of setups) it(`loses no acknowledged decision when killed under load (${workers} worker(s), ${durability} durability)`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'arbiter-crash-'));
+    dirs.push(dir);
     const port = 20000 + Math.floor(Math.random() * 20000);
     let stderr = '';
     child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts')], {
       cwd: ROOT,
       detached: true,
-      env: { ...process.env, ARBITER_DATA_DIR: dir, ARBITER_PORT: String(port), ARBITER_WORKERS: '2', ARBITER_LOG_LEVEL: 'warn', ARBITER_BUNDLES_DIR: join(ROOT, 'bundles') },
+      env: {
+        ...process.env,
+        ARBITER_DATA_DIR: dir,
+        ARBITER_PORT: String(port),
+        ARBITER_WORKERS: workers,
+        ARBITER_AUDIT_DURABILITY: durability,
+        ARBITER_LOG_LEVEL: 'warn',
+        ARBITER_BUNDLES_DIR: join(ROOT, 'bundles'),
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));

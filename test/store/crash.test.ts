@@ -8,12 +8,13 @@ import { openSqliteStore } from '../../src/store/sqlite';
 import { verifyChain } from '../../src/audit/chain';
 
 describe('crash safety (SQLite + recorder)', () => {
-  for (const mode of ['thread', 'inline']) {
-    it(`keeps every acknowledged decision when the process is killed with SIGKILL under load (${mode} writes)`, async () => {
+  const setups = ['thread', 'inline'].flatMap((mode) => ['disk', 'process'].map((durability) => ({ mode, durability })));
+  for (const { mode, durability } of setups) {
+    it(`keeps every acknowledged decision when the process is killed with SIGKILL under load (${mode} writes, ${durability} durability)`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'arbiter-crash-'));
       const file = join(dir, 'crash.db');
       try {
-        const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures', 'crash-child.ts'), file, mode], {
+        const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures', 'crash-child.ts'), file, mode, durability], {
           stdio: ['ignore', 'pipe', 'inherit'],
         });
         const acked: string[] = [];

@@ -136,6 +136,66 @@ describe('SQLite store specifics', () => {
     }
   });
 
+  it('with process durability, resolves an append once committed while the sync that covers it runs in the background', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'a.db');
+    const store = openSqliteStore(file, { writerThread: false, readerThread: false, auditDurability: 'process' });
+    const realSync = fs.fdatasync;
+    const held: { fd: number; release: () => void }[] = [];
+    (fs as { fdatasync: unknown }).fdatasync = (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) =>
+      held.push({ fd, release: () => realSync(fd, cb) });
+    try {
+      await store.init();
+      const first = decision('quick');
+      assert.deepEqual(await store.appendDecisions([first]), { inserted: 1, duplicates: 0 }, 'resolved while its sync is held');
+      assert.equal(held.length, 1, 'no background sync was started');
+      assert.equal(fs.fstatSync(held[0].fd).ino, fs.statSync(`${file}-wal`).ino, 'synced a file other than the WAL');
+      const other = new Database(file, { readonly: true });
+      assert.ok(other.prepare('SELECT 1 FROM decisions WHERE decision_id = ?').get(first.decision_id), 'not committed when resolved');
+      other.close();
+      // Further appends do not wait either, and the running sync is not joined by a second one.
+      assert.deepEqual(await store.appendDecisions([decision('quick')]), { inserted: 1, duplicates: 0 });
+      assert.equal(held.length, 1);
+      held.shift()!.release();
+      await until(() => held.length === 1, 'the sync covering the second append');
+      held.shift()!.release();
+      (fs as { fdatasync: unknown }).fdatasync = realSync;
+      assert.deepEqual(await verifyChain(store, 'quick'), { valid: true, records: 2 });
+    } finally {
+      (fs as { fdatasync: unknown }).fdatasync = realSync;
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('with process durability, a failed background sync fails the next append (which is not committed), once', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'a.db');
+    const store = openSqliteStore(file, { writerThread: false, readerThread: false, auditDurability: 'process' });
+    const realSync = fs.fdatasync;
+    try {
+      await store.init();
+      let failing = 0;
+      (fs as { fdatasync: unknown }).fdatasync = (_fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+        failing++;
+        setImmediate(() => cb(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })));
+      };
+      assert.deepEqual(await store.appendDecisions([decision('eio')]), { inserted: 1, duplicates: 0 }, 'acknowledged after its commit');
+      await until(() => failing === 1, 'the background sync');
+      await new Promise((r) => setImmediate(r));
+      (fs as { fdatasync: unknown }).fdatasync = realSync;
+      const refused = decision('eio');
+      await assert.rejects(store.appendDecisions([refused]), /background sync to disk failed: EIO/);
+      assert.equal(await store.getDecision('eio', refused.decision_id), undefined, 'a refused append was committed');
+      assert.deepEqual(await store.appendDecisions([decision('eio')]), { inserted: 1, duplicates: 0 }, 'the failure was reported more than once');
+      assert.deepEqual(await verifyChain(store, 'eio'), { valid: true, records: 2 });
+    } finally {
+      (fs as { fdatasync: unknown }).fdatasync = realSync;
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('copies the WAL into the database in the background and starts it over, so it does not grow with the log', async () => {
     const dir = tempDir();
     const file = join(dir, 'a.db');
