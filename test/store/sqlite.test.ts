@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { openSqliteStore } from '../../src/store/sqlite';
+import { openSqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite';
+import type { Store } from '../../src/store/types';
 import { loadMigrations, migrationsDir } from '../../src/store/migrations';
 import { verifyChain } from '../../src/audit/chain';
 import { decision, storeContract } from './contract';
@@ -16,6 +17,63 @@ const run = promisify(execFile);
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'arbiter-sqlite-'));
+}
+
+// The durability tests replace node:fs's fdatasync to hold or fail the store's syncs.
+type Fdatasync = (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void;
+const realFdatasync = fs.fdatasync;
+
+function replaceFdatasync(f: Fdatasync): void {
+  (fs as { fdatasync: unknown }).fdatasync = f;
+}
+
+function restoreFdatasync(): void {
+  replaceFdatasync(realFdatasync);
+}
+
+/** Syncs wait in the returned list until the test releases them. */
+function holdFdatasync(): { fd: number; release: () => void }[] {
+  const held: { fd: number; release: () => void }[] = [];
+  replaceFdatasync((fd, cb) => held.push({ fd, release: () => realFdatasync(fd, cb) }));
+  return held;
+}
+
+/** Every sync fails with EIO; `count` says how many were asked for. */
+function failFdatasync(): { count: number } {
+  const failed = { count: 0 };
+  replaceFdatasync((_fd, cb) => {
+    failed.count++;
+    setImmediate(() => cb(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })));
+  });
+  return failed;
+}
+
+/**
+ * A store appending inline on a fresh file, so its fdatasync calls go through this thread's node:fs;
+ * fdatasync is restored and the store closed afterwards.
+ */
+async function withInlineStore(opts: SqliteStoreOptions, test: (store: Store, file: string) => Promise<void>): Promise<void> {
+  const dir = tempDir();
+  const file = join(dir, 'a.db');
+  const store = openSqliteStore(file, { writerThread: false, readerThread: false, ...opts });
+  try {
+    await store.init();
+    await test(store, file);
+  } finally {
+    restoreFdatasync();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Whether another connection to the file sees the decision. */
+function committedElsewhere(file: string, decisionId: string): boolean {
+  const other = new Database(file, { readonly: true });
+  try {
+    return other.prepare('SELECT 1 FROM decisions WHERE decision_id = ?').get(decisionId) !== undefined;
+  } finally {
+    other.close();
+  }
 }
 
 for (const threads of [true, false]) {
@@ -76,24 +134,14 @@ describe('SQLite store specifics', () => {
     }
   });
 
-  it('resolves an append only after an fdatasync of the WAL that covers it, with registry writes still FULL', async () => {
-    const dir = tempDir();
-    const file = join(dir, 'a.db');
-    // Inline, so the store's fdatasync calls go through this thread's node:fs and can be held.
-    const store = openSqliteStore(file, { writerThread: false, readerThread: false });
-    const realSync = fs.fdatasync;
-    const held: { fd: number; release: () => void }[] = [];
-    (fs as { fdatasync: unknown }).fdatasync = (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) =>
-      held.push({ fd, release: () => realSync(fd, cb) });
-    try {
-      await store.init();
+  it('resolves an append only after an fdatasync of the WAL that covers it, with registry writes still FULL', () =>
+    withInlineStore({}, async (store, file) => {
+      const held = holdFdatasync();
       const first = decision('durable');
       let resolved = false;
       const appending = store.appendDecisions([first]).then((r) => ((resolved = true), r));
       // Committed (another connection sees it) but not reported before the sync.
-      const other = new Database(file, { readonly: true });
-      assert.ok(other.prepare('SELECT 1 FROM decisions WHERE decision_id = ?').get(first.decision_id));
-      other.close();
+      assert.ok(committedElsewhere(file, first.decision_id));
       await new Promise((r) => setTimeout(r, 30));
       assert.equal(resolved, false, 'resolved before the WAL was synced');
       assert.equal(held.length, 1);
@@ -109,92 +157,49 @@ describe('SQLite store specifics', () => {
       assert.deepEqual(await second, { inserted: 1, duplicates: 0 });
       const db = (store as unknown as { db: Database.Database }).db;
       assert.equal(db.pragma('synchronous', { simple: true }), 2, 'the connection was left at NORMAL');
-      (fs as { fdatasync: unknown }).fdatasync = realSync;
+      restoreFdatasync();
       assert.deepEqual(await verifyChain(store, 'durable'), { valid: true, records: 2 });
-    } finally {
-      (fs as { fdatasync: unknown }).fdatasync = realSync;
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('rejects the appends a failed WAL sync covered, and the next append syncs again', async () => {
-    const dir = tempDir();
-    const store = openSqliteStore(join(dir, 'a.db'), { writerThread: false, readerThread: false });
-    const realSync = fs.fdatasync;
-    try {
-      await store.init();
-      (fs as { fdatasync: unknown }).fdatasync = (_fd: number, cb: (err: NodeJS.ErrnoException | null) => void) =>
-        setImmediate(() => cb(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })));
+  it('rejects the appends a failed WAL sync covered, and the next append syncs again', () =>
+    withInlineStore({}, async (store) => {
+      failFdatasync();
       await assert.rejects(store.appendDecisions([decision('eio')]), /EIO/);
-      (fs as { fdatasync: unknown }).fdatasync = realSync;
+      restoreFdatasync();
       assert.deepEqual(await store.appendDecisions([decision('eio')]), { inserted: 1, duplicates: 0 });
-    } finally {
-      (fs as { fdatasync: unknown }).fdatasync = realSync;
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('with process durability, resolves an append once committed while the sync that covers it runs in the background', async () => {
-    const dir = tempDir();
-    const file = join(dir, 'a.db');
-    const store = openSqliteStore(file, { writerThread: false, readerThread: false, auditDurability: 'process' });
-    const realSync = fs.fdatasync;
-    const held: { fd: number; release: () => void }[] = [];
-    (fs as { fdatasync: unknown }).fdatasync = (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) =>
-      held.push({ fd, release: () => realSync(fd, cb) });
-    try {
-      await store.init();
+  it('with process durability, resolves an append once committed while the sync that covers it runs in the background', () =>
+    withInlineStore({ auditDurability: 'process' }, async (store, file) => {
+      const held = holdFdatasync();
       const first = decision('quick');
       assert.deepEqual(await store.appendDecisions([first]), { inserted: 1, duplicates: 0 }, 'resolved while its sync is held');
       assert.equal(held.length, 1, 'no background sync was started');
       assert.equal(fs.fstatSync(held[0].fd).ino, fs.statSync(`${file}-wal`).ino, 'synced a file other than the WAL');
-      const other = new Database(file, { readonly: true });
-      assert.ok(other.prepare('SELECT 1 FROM decisions WHERE decision_id = ?').get(first.decision_id), 'not committed when resolved');
-      other.close();
+      assert.ok(committedElsewhere(file, first.decision_id), 'not committed when resolved');
       // Further appends do not wait either, and the running sync is not joined by a second one.
       assert.deepEqual(await store.appendDecisions([decision('quick')]), { inserted: 1, duplicates: 0 });
       assert.equal(held.length, 1);
       held.shift()!.release();
       await until(() => held.length === 1, 'the sync covering the second append');
       held.shift()!.release();
-      (fs as { fdatasync: unknown }).fdatasync = realSync;
+      restoreFdatasync();
       assert.deepEqual(await verifyChain(store, 'quick'), { valid: true, records: 2 });
-    } finally {
-      (fs as { fdatasync: unknown }).fdatasync = realSync;
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('with process durability, a failed background sync fails the next append (which is not committed), once', async () => {
-    const dir = tempDir();
-    const file = join(dir, 'a.db');
-    const store = openSqliteStore(file, { writerThread: false, readerThread: false, auditDurability: 'process' });
-    const realSync = fs.fdatasync;
-    try {
-      await store.init();
-      let failing = 0;
-      (fs as { fdatasync: unknown }).fdatasync = (_fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
-        failing++;
-        setImmediate(() => cb(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })));
-      };
+  it('with process durability, a failed background sync fails the next append (which is not committed), once', () =>
+    withInlineStore({ auditDurability: 'process' }, async (store) => {
+      const failed = failFdatasync();
       assert.deepEqual(await store.appendDecisions([decision('eio')]), { inserted: 1, duplicates: 0 }, 'acknowledged after its commit');
-      await until(() => failing === 1, 'the background sync');
+      await until(() => failed.count === 1, 'the background sync');
       await new Promise((r) => setImmediate(r));
-      (fs as { fdatasync: unknown }).fdatasync = realSync;
+      restoreFdatasync();
       const refused = decision('eio');
       await assert.rejects(store.appendDecisions([refused]), /background sync to disk failed: EIO/);
       assert.equal(await store.getDecision('eio', refused.decision_id), undefined, 'a refused append was committed');
       assert.deepEqual(await store.appendDecisions([decision('eio')]), { inserted: 1, duplicates: 0 }, 'the failure was reported more than once');
       assert.deepEqual(await verifyChain(store, 'eio'), { valid: true, records: 2 });
-    } finally {
-      (fs as { fdatasync: unknown }).fdatasync = realSync;
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
   it('copies the WAL into the database in the background and starts it over, so it does not grow with the log', async () => {
     const dir = tempDir();
