@@ -25,7 +25,8 @@ export interface AuditRecorderOptions {
   maxQueue?: number;
   /**
    * Queued records that start a commit at once, within the current turn of the event loop, when
-   * fewer than maxInFlight are under way (default 8; 0 waits for the end of the turn).
+   * fewer than maxInFlight are under way (default 16; 0 waits for the end of the turn). With 32
+   * clients, 16 gave SQLite's writer (which merges what waits for it) 8% more decisions/s than 8.
    */
   eagerBatch?: number;
   /** Called after every commit, for metrics. */
@@ -88,7 +89,7 @@ export class AuditRecorder {
     this.maxBatch = opts.maxBatch ?? 4096;
     this.maxQueue = opts.maxQueue ?? 100_000;
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? (store.orderedAppends ? 3 : 1));
-    this.eagerBatch = opts.eagerBatch ?? 8;
+    this.eagerBatch = opts.eagerBatch ?? 16;
   }
 
   /** Resolves once the decision is durable (or was already recorded under its id). */

@@ -32,6 +32,12 @@ export interface StoredDecision {
 
 type Row = Record<string, any>;
 
+/** What one append did: records stored, and records skipped because their decision id was already there. */
+export interface AppendCounts {
+  inserted: number;
+  duplicates: number;
+}
+
 // cache_size: 32 MB (negative = KiB) keeps the decision-id index in memory longer than the 8 MB default.
 export const SQLITE_PRAGMAS = ['busy_timeout = 10000', 'journal_mode = WAL', 'synchronous = FULL', 'foreign_keys = ON', 'cache_size = -32000'];
 
@@ -62,10 +68,14 @@ export class SqliteAuditLog {
   }
 
   /** One IMMEDIATE transaction: reads each tenant's head under the write lock, so every writer agrees. */
-  append(records: PreparedDecision[]): { inserted: number; duplicates: number } {
+  append(records: PreparedDecision[]): AppendCounts {
+    return this.appendGroups([records])[0];
+  }
+
+  /** Several callers' records in one IMMEDIATE transaction (one commit), with each caller's counts. */
+  appendGroups(groups: PreparedDecision[][]): AppendCounts[] {
     return this.db.transaction(() => {
-      let inserted = 0;
-      let duplicates = 0;
+      const counts: AppendCounts[] = [];
       const heads = new Map<string, { seq: number; hash: string }>();
       const readHead = this.stmt('SELECT head_seq, head_hash FROM decision_chains WHERE tenant = ?');
       const insert = this.stmt(
@@ -73,30 +83,34 @@ export class SqliteAuditLog {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (tenant, decision_id) DO NOTHING`,
       );
-      for (const r of records) {
-        let head = heads.get(r.tenant);
-        if (!head) {
-          const row = readHead.get(r.tenant) as Row | undefined;
-          head = row ? { seq: row.head_seq, hash: row.head_hash } : { seq: 0, hash: GENESIS_HASH };
-          heads.set(r.tenant, head);
+      for (const records of groups) {
+        const c = { inserted: 0, duplicates: 0 };
+        for (const r of records) {
+          let head = heads.get(r.tenant);
+          if (!head) {
+            const row = readHead.get(r.tenant) as Row | undefined;
+            head = row ? { seq: row.head_seq, hash: row.head_hash } : { seq: 0, hash: GENESIS_HASH };
+            heads.set(r.tenant, head);
+          }
+          const seq = head.seq + 1;
+          const hash = chainHash(head.hash, seq, r.record);
+          const bundles = JSON.stringify(r.bundles);
+          if (insert.run(r.tenant, seq, r.decision_id, r.ts, r.path, r.principal, r.source, r.outcome, bundles, r.record, head.hash, hash).changes === 0) {
+            c.duplicates++;
+            continue;
+          }
+          c.inserted++;
+          head.seq = seq;
+          head.hash = hash;
         }
-        const seq = head.seq + 1;
-        const hash = chainHash(head.hash, seq, r.record);
-        const bundles = JSON.stringify(r.bundles);
-        if (insert.run(r.tenant, seq, r.decision_id, r.ts, r.path, r.principal, r.source, r.outcome, bundles, r.record, head.hash, hash).changes === 0) {
-          duplicates++;
-          continue;
-        }
-        inserted++;
-        head.seq = seq;
-        head.hash = hash;
+        counts.push(c);
       }
       const upsertHead = this.stmt(
         `INSERT INTO decision_chains (tenant, anchor_seq, anchor_hash, head_seq, head_hash) VALUES (?, 1, ?, ?, ?)
          ON CONFLICT (tenant) DO UPDATE SET head_seq = excluded.head_seq, head_hash = excluded.head_hash`,
       );
       for (const [tenant, head] of heads) if (head.seq > 0) upsertHead.run(tenant, GENESIS_HASH, head.seq, head.hash);
-      return { inserted, duplicates };
+      return counts;
     }).immediate();
   }
 

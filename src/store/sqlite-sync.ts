@@ -3,10 +3,10 @@
 // The audit log's connection commits with synchronous=NORMAL, which writes the transaction's WAL
 // frames (write(2), page cache) but does not fsync them, and then asks WalSync for an fdatasync of
 // the WAL file before the commit is reported durable. That is the one sync synchronous=FULL would
-// have done inside COMMIT, so a reported commit is on disk exactly as with FULL; what changes is
-// that the sync runs on libuv's thread pool, so the next transaction can be prepared and committed
-// while the disk works, and one sync covers every commit that finished before it started (group
-// commit at the disk, not only in the recorder).
+// have done inside COMMIT, so a reported commit is on disk exactly as with FULL. On the main
+// thread (inline appends) the sync runs on libuv's thread pool, so the event loop goes on and one
+// sync covers every commit that finished before it started; the writer thread syncs in place
+// (syncNow) after committing every append waiting for it as one transaction.
 //
 // Why this is safe:
 // - fdatasync works on the file, not the descriptor: it flushes every page of the WAL that any
@@ -17,7 +17,7 @@
 //   crash before the sync loses exactly the unreported commits, at the end of the log; with NORMAL
 //   SQLite keeps the database consistent in every case (checkpoints sync the WAL before copying it
 //   and the database after).
-import { close as closeFd, fdatasync, openSync } from 'node:fs';
+import { close as closeFd, fdatasync, fdatasyncSync, openSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 
 export class WalSync {
@@ -41,6 +41,23 @@ export class WalSync {
       this.waiting.push({ resolve, reject });
       if (!this.syncing) this.start();
     });
+  }
+
+  /**
+   * Syncs what the connection committed so far, blocking the calling thread: for the store's writer
+   * thread, which has nothing else to do meanwhile, and where a sync on libuv's pool would be
+   * answered only after a further turn of its event loop (measured: 0.65 ms from call to callback
+   * under load, for a sync that takes about 0.25 ms).
+   */
+  syncNow(): void {
+    try {
+      this.fd ??= openSync(this.walFile, 'r');
+      fdatasyncSync(this.fd);
+    } catch (e) {
+      // As after a failed asynchronous sync: the file is opened again for the next one.
+      this.close();
+      throw e;
+    }
   }
 
   /**

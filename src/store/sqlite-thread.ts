@@ -4,13 +4,15 @@
 // queries and chain pages, so a long scan never blocks it either (WAL lets it read while the
 // writer commits).
 //
-// Writes commit with synchronous=NORMAL and are answered once WalSync has synced the WAL (see
-// sqlite-sync.ts): while one sync runs, the next requests are already being committed. With the
-// `process` audit durability, appends are answered right after their commit and the sync that
-// covers them runs in the background (a failed one fails the next append). The writer
+// Writes commit with synchronous=NORMAL and are answered once the WAL is synced (see
+// sqlite-sync.ts). Appends that arrived while the writer was busy are taken from the port together
+// and committed as one transaction with one sync (group commit at the disk): the longer a commit
+// and its sync take, the more the next one carries. With the `process` audit durability, appends
+// are answered right after their commit and the sync that covers them runs in the background (a
+// failed one fails the next append). The writer
 // does not checkpoint after its commits (copying the WAL into the database file would stall the
 // next commit); a third thread, the checkpointer, does it in the background (see sqlite.ts).
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { threadFailure, type DbThreadReply } from './db-thread';
 import { SQLITE_PRAGMAS, SqliteAuditLog, checkpoint, type DecisionFilter } from './sqlite-audit';
@@ -30,6 +32,8 @@ export type ThreadRequest =
 
 export type ThreadRole = 'writer' | 'reader' | 'checkpointer';
 
+type AppendRequest = Extract<ThreadRequest, { op: 'append' }>;
+
 const { file, role, auditDurability } = workerData as { file: string; role: ThreadRole; auditDurability: AuditDurability };
 const db = new Database(file);
 for (const p of SQLITE_PRAGMAS) db.pragma(p);
@@ -40,33 +44,89 @@ const log = new SqliteAuditLog(db);
 const port = parentPort!;
 
 /** Answers a write once it is durable. */
-function afterSync(id: number, result: unknown): void {
-  walSync.sync().then(
-    () => port.postMessage({ id, result }),
-    (e: unknown) => port.postMessage(threadFailure(id, e)),
-  );
+function afterSync(id: number, result: unknown): DbThreadReply {
+  walSync.syncNow();
+  return { id, result };
+}
+
+/**
+ * Commits `first` and every append queued behind it as one transaction and answers each, after
+ * one sync (or at once, with the sync in the background, for the `process` durability). Returns
+ * the first other request found in the queue, to be handled next.
+ */
+function appendWaiting(first: AppendRequest): ThreadRequest | undefined {
+  const appends = [first];
+  let next: ThreadRequest | undefined;
+  for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+    const req = m.message as ThreadRequest;
+    if (req.op !== 'append') {
+      next = req;
+      break;
+    }
+    appends.push(req);
+  }
+  let replies: DbThreadReply[];
+  try {
+    if (auditDurability === 'process') walSync.throwIfBackgroundFailed();
+    replies = commitAppends(appends);
+  } catch (e) {
+    replies = appends.map((a) => threadFailure(a.id, e));
+  }
+  const committed = replies.filter((r) => 'result' in r);
+  if (committed.length > 0) {
+    if (auditDurability === 'process') walSync.syncInBackground();
+    else {
+      try {
+        walSync.syncNow();
+      } catch (e) {
+        replies = replies.map((r) => ('result' in r ? threadFailure(r.id, e) : r));
+      }
+    }
+  }
+  for (const r of replies) port.postMessage(r);
+  return next;
+}
+
+/** One transaction for all; if it fails, each append alone, so a refused one fails only itself. */
+function commitAppends(appends: AppendRequest[]): DbThreadReply[] {
+  if (appends.length > 1) {
+    try {
+      const counts = log.appendGroups(appends.map((a) => a.records.map(preparedFromQueue)));
+      return appends.map((a, i) => ({ id: a.id, result: counts[i] }));
+    } catch {
+      // fall through to one transaction per append
+    }
+  }
+  return appends.map((a) => {
+    try {
+      return { id: a.id, result: log.append(a.records.map(preparedFromQueue)) };
+    } catch (e) {
+      return threadFailure(a.id, e);
+    }
+  });
 }
 
 port.on('message', (req: ThreadRequest) => {
+  for (let next: ThreadRequest | undefined = req; next !== undefined; ) {
+    if (next.op === 'append') next = appendWaiting(next);
+    else {
+      handle(next);
+      next = undefined;
+    }
+  }
+});
+
+function handle(req: Exclude<ThreadRequest, AppendRequest>): void {
   let reply: DbThreadReply;
   try {
     switch (req.op) {
-      case 'append':
-        if (auditDurability === 'process') {
-          walSync.throwIfBackgroundFailed();
-          reply = { id: req.id, result: log.append(req.records.map(preparedFromQueue)) };
-          walSync.syncInBackground();
-          break;
-        }
-        afterSync(req.id, log.append(req.records.map(preparedFromQueue)));
-        return;
       case 'prune':
-        afterSync(req.id, log.pruneBatch(req.tenant, req.cutoff, req.batch));
-        return;
+        reply = afterSync(req.id, log.pruneBatch(req.tenant, req.cutoff, req.batch));
+        break;
       case 'agentStatus':
         log.upsertAgentStatus(req.status);
-        afterSync(req.id, null);
-        return;
+        reply = afterSync(req.id, null);
+        break;
       case 'checkpoint':
         reply = { id: req.id, result: checkpoint(db) };
         break;
@@ -80,7 +140,7 @@ port.on('message', (req: ThreadRequest) => {
         reply = { id: req.id, result: log.page(req.tenant, req.from, req.limit) };
         break;
       case 'close':
-        // Answered after the syncs of earlier writes, which the thread's queue already started.
+        // Answered after a last sync, which also waits for a background sync still running.
         void walSync
           .sync()
           .catch(() => undefined)
@@ -95,4 +155,4 @@ port.on('message', (req: ThreadRequest) => {
     reply = threadFailure(req.id, e);
   }
   port.postMessage(reply);
-});
+}

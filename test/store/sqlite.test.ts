@@ -260,6 +260,28 @@ describe('SQLite store specifics', () => {
     }
   });
 
+  it('answers appends committed together by the writer each with its own counts, and a refused one alone', async () => {
+    const dir = tempDir();
+    const store = openSqliteStore(join(dir, 'a.db'));
+    try {
+      await store.init();
+      const again = decision('burst');
+      await store.appendDecisions([again]);
+      // Posted to the writer in one turn, so most wait for it while it commits the first.
+      const batches = Array.from({ length: 40 }, (_, i) => (i % 10 === 3 ? [decision('burst'), again] : [decision('burst'), decision('other')]));
+      const appends = batches.map((b) => store.appendDecisions(b));
+      const refused = store.appendQueued!(['{"not": json']);
+      const counts = await Promise.all(appends);
+      await assert.rejects(refused, /not valid JSON/);
+      batches.forEach((b, i) => assert.deepEqual(counts[i], b.includes(again) ? { inserted: 1, duplicates: 1 } : { inserted: 2, duplicates: 0 }, `batch ${i}`));
+      assert.deepEqual(await verifyChain(store, 'burst'), { valid: true, records: 41 });
+      assert.deepEqual(await verifyChain(store, 'other'), { valid: true, records: 36 });
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('replaces a writer thread that died and keeps the chain intact', async () => {
     const dir = tempDir();
     const store = openSqliteStore(join(dir, 'a.db'));
