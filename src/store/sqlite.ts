@@ -2,9 +2,11 @@
 //
 // Durability: journal_mode=WAL. Registry writes commit with synchronous=FULL (the fsync of the
 // WAL inside COMMIT). Audit appends commit with synchronous=NORMAL and resolve only after an
-// fdatasync of the WAL (WalSync, sqlite-sync.ts): the same sync, taken out of COMMIT so the next
-// batch is committed while the disk works. Either way nothing resolves before it is on disk; the
-// group commit in src/audit/recorder.ts and WalSync pay one fsync per batch, not per decision.
+// fdatasync of the WAL (WalSync, sqlite-sync.ts): the same sync, taken out of COMMIT, so the writer
+// thread can commit every append that waited for it as one transaction before one sync, and an
+// inline append does not block the event loop on the disk. Either way nothing resolves before it
+// is on disk (unless ARBITER_AUDIT_DURABILITY=process asks for less); the group commit in
+// src/audit/recorder.ts and the writer pay one fsync per group of batches, not per decision.
 //
 // better-sqlite3 is synchronous; every method runs one statement or one transaction to the end
 // before returning, so no transaction is ever open across an await.
