@@ -86,11 +86,12 @@ const ITERATE_CHUNK = 500;
 // with the indexes, SQLite's own autocheckpoint interval).
 const CHECKPOINT_EVERY_BYTES = 2_000_000;
 // The WAL starts over only when a commit begins after a complete checkpoint, which a checkpoint
-// running beside a stream of commits never is. Once it holds this many frames, the appending
-// connection itself copies the rest (what came in during the background copy) between two
-// commits, and the next commit writes the WAL from its start again.
-const WAL_RESTART_FRAMES = 3000;
-const SMALL_REST_FRAMES = 256;
+// running beside a stream of commits never is. Once it holds this much, the appending connection
+// itself copies the rest (what came in during the background copy) between two commits, and the
+// next commit writes the WAL from its start again. Further background passes stop once one copies
+// less than SMALL_REST_BYTES. (Frames are pages: the sizes are turned into frames per file.)
+const WAL_RESTART_BYTES = 12 * 1024 * 1024;
+const SMALL_REST_BYTES = 1024 * 1024;
 const MAX_EXTRA_PASSES = 4;
 const DEFAULT_PRUNE_BATCH = 1000;
 
@@ -204,8 +205,9 @@ class SqliteStore implements Store {
   private async backgroundCheckpoint(): Promise<void> {
     try {
       const pass = () => this.liveCheckpointer()?.call<CheckpointResult>({ op: 'checkpoint' });
+      const pageSize = this.db.pragma('page_size', { simple: true }) as number;
       let done = await pass();
-      if (!done || done.log < WAL_RESTART_FRAMES) return;
+      if (!done || done.log < WAL_RESTART_BYTES / pageSize) return;
       // Each further pass copies what came in during the one before, in less time, until little
       // is left: the appender then stops commits only for that rest and its database sync.
       for (let i = 0; i < MAX_EXTRA_PASSES; i++) {
@@ -213,7 +215,7 @@ class SqliteStore implements Store {
         if (!next) return;
         const copied = next.checkpointed - done.checkpointed;
         done = next;
-        if (copied < SMALL_REST_FRAMES) break;
+        if (copied < SMALL_REST_BYTES / pageSize) break;
       }
       const writer = this.liveWriter();
       if (writer) await writer.call({ op: 'checkpoint' });
