@@ -72,8 +72,7 @@ function appendWaiting(first: AppendRequest): ThreadRequest | undefined {
   } catch (e) {
     replies = appends.map((a) => threadFailure(a.id, e));
   }
-  const committed = replies.filter((r) => 'result' in r);
-  if (committed.length > 0) {
+  if (replies.some((r) => 'result' in r)) {
     if (auditDurability === 'process') walSync.syncInBackground();
     else {
       try {
