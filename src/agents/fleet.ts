@@ -4,6 +4,13 @@
 import { setMember } from '../json-member';
 import type { AgentStatus } from '../store/types';
 
+/** An agent's labels as strings: a label that is not a string is kept as its JSON text. */
+export function stringLabels(labels: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) setMember(out, k, typeof v === 'string' ? v : JSON.stringify(v));
+  return out;
+}
+
 export class StatusError extends Error {
   constructor(message: string) {
     super(message);
@@ -27,9 +34,7 @@ export function statusToKeep(body: unknown, tenant: string, now: Date): AgentSta
   if (labels.id.length > 256) throw new StatusError('labels.id is longer than 256 characters');
   if (body.bundles !== undefined && !isObject(body.bundles)) throw new StatusError('bundles must be an object');
   const { metrics: _metrics, ...kept } = body;
-  const stringLabels: Record<string, string> = {};
-  for (const [k, v] of Object.entries(labels)) setMember(stringLabels, k, typeof v === 'string' ? v : JSON.stringify(v));
-  return { tenant, agent_id: labels.id, labels: stringLabels, last_seen: now.toISOString(), status: kept };
+  return { tenant, agent_id: labels.id, labels: stringLabels(labels), last_seen: now.toISOString(), status: kept };
 }
 
 export interface ActiveVersion {

@@ -3,6 +3,7 @@
 // never gets half a chunk stored and then retries the rest.
 
 import { setMember } from '../json-member';
+import { stringLabels } from './fleet';
 import { timestampMicros } from '../store/decisions';
 import type { DecisionRecord } from '../store/types';
 
@@ -20,12 +21,6 @@ export interface LogContext {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function stringLabels(labels: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(labels)) setMember(out, k, typeof v === 'string' ? v : JSON.stringify(v));
-  return out;
-}
 
 function stringList(v: unknown): string[] | undefined {
   return Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined;
