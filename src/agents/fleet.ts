@@ -1,7 +1,7 @@
 // Agents' status reports (protocols.md §4) and the fleet view built from them: what each agent
 // runs, when it last activated, its errors, and drift against the tenant's active versions.
 
-import { setMember } from '../json-member';
+import { ownMember, setMember } from '../json-member';
 import type { AgentStatus } from '../store/types';
 
 /** An agent's labels as strings: a label that is not a string is kept as its JSON text. */
@@ -104,10 +104,11 @@ export function fleetView(agents: AgentStatus[], active: Record<string, ActiveVe
     const bundles: Record<string, AgentBundleView> = {};
     for (const [name, b] of Object.entries(reported)) {
       if (!isObject(b)) continue;
-      const view = bundleView(b, active[name]);
-      bundles[name] = view;
-      if (!active[name]) reasons.push(`runs bundle ${name}, which is not active on the tenant`);
-      else if (!view.in_sync) reasons.push(`bundle ${name}: runs revision ${JSON.stringify(view.active_revision)}, the active version ${active[name].version} has revision ${JSON.stringify(active[name].revision)}`);
+      const activeVersion = ownMember(active, name) as ActiveVersion | undefined;
+      const view = bundleView(b, activeVersion);
+      setMember(bundles, name, view);
+      if (!activeVersion) reasons.push(`runs bundle ${name}, which is not active on the tenant`);
+      else if (!view.in_sync) reasons.push(`bundle ${name}: runs revision ${JSON.stringify(view.active_revision)}, the active version ${activeVersion.version} has revision ${JSON.stringify(activeVersion.revision)}`);
     }
     for (const name of Object.keys(active)) if (!bundles[name]) reasons.push(`bundle ${name} is active on the tenant but the agent does not report it`);
     const outOfSync = reasons.length > 0;

@@ -8,7 +8,7 @@ import * as tar from 'tar-stream';
 import { parseDocument } from 'yaml';
 import { BundleError, type Problem } from './errors';
 import { JSONSyntaxError, MAX_DEPTH, parseJSONData } from './json';
-import { setMember } from '../json-member';
+import { ownMember, setMember } from '../json-member';
 import { defaultManifest, parseManifest, type Manifest } from './manifest';
 import { baseName, dirName, manifestGlobMatch, normalizeEntryPath } from './paths';
 
@@ -259,10 +259,6 @@ function jsonFromYAML(v: unknown, depth: number): unknown {
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-function ownMember(obj: Record<string, unknown>, key: string): unknown {
-  return Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
 }
 
 /** Merges `value` into `data` at `key` as OPA's insertData does; returns an error message on conflict. */

@@ -7,6 +7,7 @@ import { ConftestRules, type RuleEvaluator } from '../conftest';
 import { compileModules, fromJSON, RegoError, RObject, type Value } from '../rego';
 import { dirname, relative, sep } from 'node:path';
 import { expandPaths, InputError, readDocuments } from './test-inputs';
+import { ownMember, setMember } from '../json-member';
 
 export interface OfflinePolicy {
   evaluator: RuleEvaluator;
@@ -78,8 +79,8 @@ async function loadDataPath(root: string, data: Record<string, unknown>): Promis
       if (!isObject(doc.content)) throw new InputError(`data ${file}: the document must be an object`);
       let target = data;
       for (const key of rel === '' ? [] : rel.split(sep)) {
-        if (!isObject(target[key])) target[key] = {};
-        target = target[key] as Record<string, unknown>;
+        if (!isObject(ownMember(target, key))) setMember(target, key, {});
+        target = ownMember(target, key) as Record<string, unknown>;
       }
       mergeData(target, doc.content);
     }
@@ -92,9 +93,9 @@ function problemsError(source: string, problems: Problem[]): InputError {
 
 function mergeData(target: Record<string, unknown>, source: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(source)) {
-    const existing = target[k];
+    const existing = ownMember(target, k);
     if (isObject(existing) && isObject(v)) mergeData(existing, v);
-    else target[k] = v;
+    else setMember(target, k, v);
   }
 }
 

@@ -251,7 +251,7 @@ export class DataApi {
         if (o.resultJSON !== undefined) item.result = o.resultJSON;
         if (mixed) item.http_status_code = '200';
       }
-      responses[id] = item;
+      setMember(responses, id, item);
     });
     out.responses = responses;
     if (ctx.params.metrics) out.metrics = { timer_server_handler_ns: Number(process.hrtime.bigint() - ctx.started) };

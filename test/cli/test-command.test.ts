@@ -131,6 +131,24 @@ describe('arbiter test', () => {
     assert.match(missing.stderr, /data .*none: no such file/);
   });
 
+  it('--data keeps members and folders named __proto__ as data, without touching Object.prototype', async () => {
+    const policy = folder({
+      'proto.rego': 'package main\n\ndeny contains "file member" if data.docs["__proto__"].polluted == "yes"\n\ndeny contains "folder" if data["__proto__"].folder == true\n',
+    });
+    const dataDir = folder({ 'docs.json': '{"docs": {"__proto__": {"polluted": "yes"}}, "__proto__": {"polluted": "yes"}}' });
+    mkdirSync(join(dataDir, '__proto__'));
+    writeFileSync(join(dataDir, '__proto__', 'f.json'), '{"folder": true}');
+    const run = await arbiterTest([join(inputs, 'deploy.yaml')], { policy: [policy], data: [dataDir], output: 'json' });
+    const prototype = Object.prototype as Record<string, unknown>;
+    const leaked = { polluted: prototype.polluted, folder: prototype.folder };
+    delete prototype.polluted;
+    delete prototype.folder;
+    assert.deepEqual(leaked, { polluted: undefined, folder: undefined }, 'data files wrote into Object.prototype');
+    assert.equal(run.code, 1, run.stderr);
+    const messages = new Set(JSON.parse(run.stdout)[0].failures.map((f: { msg: string }) => f.msg));
+    assert.deepEqual([...messages].sort(), ['file member', 'folder'], 'the policy did not see the data under __proto__');
+  });
+
   it('reads standard input as YAML with -', async () => {
     const run = await arbiterTest(['-'], { policy: [policyDir] }, {}, manifests['deploy.yaml']);
     assert.equal(run.code, 1);

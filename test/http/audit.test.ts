@@ -214,8 +214,9 @@ describe('audit routes', () => {
       .post('/v1/batch/data/echo/out')
       .set('Authorization', decide)
       .set('Content-Type', 'application/json')
-      .send(`{"common_input":{"__proto__":{"common":1}},"inputs":{"one":${inputText}}}`);
+      .send(`{"common_input":{"__proto__":{"common":1}},"inputs":{"one":${inputText},"__proto__":{"b":2}}}`);
     assert.equal(batch.status, 200, batch.text);
+    assert.deepEqual(Object.keys(batch.body.responses).sort(), ['__proto__', 'one'], 'an input named __proto__ is answered like any other');
     // The common input is merged under the item's like any other member.
     const merged = JSON.parse('{"b":1,"__proto__":{"common":1,"polluted":true},"a":{"__proto__":2,"c":3}}') as unknown;
     assert.deepEqual(batch.body.responses.one.result, merged);
@@ -229,6 +230,6 @@ describe('audit routes', () => {
       assert.deepEqual(rec.body.input, evaluated, 'the audit log holds the input that was evaluated');
     }
     const v = await svc.http().get('/tenants/proto/decisions/verify').set('Authorization', read);
-    assert.deepEqual(v.body, { valid: true, records: 2 });
+    assert.deepEqual(v.body, { valid: true, records: 3 });
   });
 });
