@@ -9,9 +9,10 @@
 //
 // The server runs as `npm start` runs it: built JavaScript (`--server dist`, the default; run
 // `npm run build` first), or through tsx (`--server tsx`, slower: tsx wraps every named closure).
-// Several `--dist` folders (builds of different commits), `--workers` counts and
-// `--durability` settings (ARBITER_AUDIT_DURABILITY) make variants; each round runs every variant once, alternating, so a busy machine's drift hits them
-// alike, and the summary gives each variant's median over the rounds. `--echo` adds a bare
+// Several `--dist` folders (builds of different commits), `--workers` counts and `--durability`
+// settings (ARBITER_AUDIT_DURABILITY) make variants; each round runs every variant once,
+// alternating, so a busy machine's drift hits them alike, and the summary gives each variant's
+// median over the rounds. `--echo` adds a bare
 // node:http server (parse the body, answer JSON) as a variant: the floor under the same load.
 //
 // Needs wrk (`apt-get install -y wrk`).

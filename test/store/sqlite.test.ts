@@ -48,22 +48,32 @@ function failFdatasync(): { count: number } {
   return failed;
 }
 
-/**
- * A store appending inline on a fresh file, so its fdatasync calls go through this thread's node:fs;
- * fdatasync is restored and the store closed afterwards.
- */
-async function withInlineStore(opts: SqliteStoreOptions, test: (store: Store, file: string) => Promise<void>): Promise<void> {
+/** A store on a fresh file, initialised; closed and its folder removed afterwards. */
+async function withStore(opts: SqliteStoreOptions, test: (store: Store, file: string) => Promise<void>): Promise<void> {
   const dir = tempDir();
   const file = join(dir, 'a.db');
-  const store = openSqliteStore(file, { writerThread: false, readerThread: false, ...opts });
+  const store = openSqliteStore(file, opts);
   try {
     await store.init();
     await test(store, file);
   } finally {
-    restoreFdatasync();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A store appending inline on a fresh file, so its fdatasync calls go through this thread's node:fs;
+ * fdatasync is restored before the store is closed.
+ */
+function withInlineStore(opts: SqliteStoreOptions, test: (store: Store, file: string) => Promise<void>): Promise<void> {
+  return withStore({ writerThread: false, readerThread: false, ...opts }, async (store, file) => {
+    try {
+      await test(store, file);
+    } finally {
+      restoreFdatasync();
+    }
+  });
 }
 
 /** Whether another connection to the file sees the decision. */
@@ -120,19 +130,12 @@ describe('SQLite store specifics', () => {
     }
   });
 
-  it('commits with synchronous=FULL', async () => {
-    const dir = tempDir();
-    const store = openSqliteStore(join(dir, 'a.db'));
-    try {
-      await store.init();
+  it('commits with synchronous=FULL', () =>
+    withStore({}, async (store) => {
       // The pragma is per connection: read it through the store's own connection.
       const db = (store as unknown as { db: Database.Database }).db;
       assert.equal(db.pragma('synchronous', { simple: true }), 2);
-    } finally {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
   it('resolves an append only after an fdatasync of the WAL that covers it, with registry writes still FULL', () =>
     withInlineStore({}, async (store, file) => {
@@ -261,11 +264,8 @@ describe('SQLite store specifics', () => {
     }
   });
 
-  it('answers appends committed together by the writer each with its own counts, and a refused one alone', async () => {
-    const dir = tempDir();
-    const store = openSqliteStore(join(dir, 'a.db'));
-    try {
-      await store.init();
+  it('answers appends committed together by the writer each with its own counts, and a refused one alone', () =>
+    withStore({}, async (store) => {
       const again = decision('burst');
       await store.appendDecisions([again]);
       // Posted to the writer in one turn, so most wait for it while it commits the first.
@@ -277,11 +277,7 @@ describe('SQLite store specifics', () => {
       batches.forEach((b, i) => assert.deepEqual(counts[i], b.includes(again) ? { inserted: 1, duplicates: 1 } : { inserted: 2, duplicates: 0 }, `batch ${i}`));
       assert.deepEqual(await verifyChain(store, 'burst'), { valid: true, records: 41 });
       assert.deepEqual(await verifyChain(store, 'other'), { valid: true, records: 36 });
-    } finally {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
   it('gives a new file 8 KB pages, which rows of about 2 KB share, and leaves an older file its own', async () => {
     const dir = tempDir();
@@ -320,27 +316,17 @@ describe('SQLite store specifics', () => {
     }
   });
 
-  it('replaces a writer thread that died and keeps the chain intact', async () => {
-    const dir = tempDir();
-    const store = openSqliteStore(join(dir, 'a.db'));
-    try {
-      await store.init();
+  it('replaces a writer thread that died and keeps the chain intact', () =>
+    withStore({}, async (store) => {
       await store.appendDecisions([decision('restart')]);
       const writer = (store as unknown as { writer: { worker: { terminate(): Promise<number> } } }).writer;
       await writer.worker.terminate();
       await store.appendDecisions([decision('restart'), decision('restart')]);
       assert.deepEqual(await verifyChain(store, 'restart'), { valid: true, records: 3 });
-    } finally {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('lets the event loop run between chain pages while a long chain is verified', async () => {
-    const dir = tempDir();
-    const store = openSqliteStore(join(dir, 'a.db'));
-    try {
-      await store.init();
+  it('lets the event loop run between chain pages while a long chain is verified', () =>
+    withStore({}, async (store) => {
       await store.appendDecisions(Array.from({ length: 3000 }, () => decision('long-verify')));
       let turns = 0;
       const timer = setInterval(() => turns++, 0);
@@ -349,11 +335,7 @@ describe('SQLite store specifics', () => {
       assert.deepEqual(v, { valid: true, records: 3000 });
       // Six pages of 500: timers fire between them instead of waiting for the whole walk.
       assert.ok(turns >= 3, `only ${turns} timer turns during verification`);
-    } finally {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
   it('refuses to work before init', async () => {
     const dir = tempDir();
